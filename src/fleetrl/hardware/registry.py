@@ -1,0 +1,56 @@
+"""The robot registry: a config's `type` names the robot class that serves it.
+
+Classes are imported lazily, so that listing a fleet of simulated robots never imports a real
+robot's driver library (and a missing driver library fails only for the robot that needs it).
+A registered class has a `config_class` (a `RobotConfig` subclass) and a constructor that takes
+one instance of it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fleetrl.core.config import validate
+from fleetrl.core.errors import ConfigError
+from fleetrl.core.interfaces import Robot
+from fleetrl.hardware.robot_config import RobotConfig
+
+ROBOT_TYPES: dict[str, str] = {
+    "sim_panda": "fleetrl.hardware.robots.sim_panda.robot:SimPanda",
+    "sim_arx": "fleetrl.hardware.robots.sim_arx.robot:SimArx",
+    "franka": "fleetrl.hardware.robots.franka.robot:FrankaRobot",
+    "remote": "fleetrl.hardware.server.remote_robot:RemoteRobot",
+    "fake": "fleetrl.hardware.robots.fake.robot:FakeArm",
+}
+
+
+def robot_class(type_name: str) -> type:
+    """The robot class registered as `type_name`; `ConfigError` for an unknown type."""
+    try:
+        target = ROBOT_TYPES[type_name]
+    except KeyError:
+        known = ", ".join(sorted(ROBOT_TYPES))
+        raise ConfigError(f"unknown robot type {type_name!r}; known types: {known}") from None
+    module_name, _, class_name = target.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def parse_robot_config(data: Any, where: str = "robot") -> RobotConfig:
+    """Validate one robot's config mapping into its type's config class; errors name the key."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping with a 'type' key, got {type(data).__name__}")
+    if "type" not in data:
+        raise ConfigError(f"{where}.type: missing; known types: {', '.join(sorted(ROBOT_TYPES))}")
+    try:
+        cls = robot_class(str(data["type"]))
+    except ConfigError as err:
+        raise ConfigError(f"{where}.type: {err}") from None
+    return validate(cls.config_class, data, where)
+
+
+def make_robot(config: RobotConfig | dict[str, Any], where: str = "robot") -> Robot:
+    """Build (but do not connect) the robot a config describes."""
+    if not isinstance(config, RobotConfig):
+        config = parse_robot_config(config, where)
+    return robot_class(config.type)(config)
