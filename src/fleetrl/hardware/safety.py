@@ -72,8 +72,10 @@ def clip_action(action: np.ndarray | list[float], ee_pos: np.ndarray, limits: Sa
     arr = check_finite(action)
     pos = np.asarray(ee_pos, dtype=np.float64)
     delta = _clip_norm(arr[:3], limits.max_translation_per_step)
-    target = np.clip(pos + delta, limits.workspace_low, limits.workspace_high)
-    delta = _clip_norm(target - pos, limits.max_translation_per_step)
+    target = pos + delta
+    clipped_target = np.clip(target, limits.workspace_low, limits.workspace_high)
+    if not np.array_equal(clipped_target, target):
+        delta = _clip_norm(clipped_target - pos, limits.max_translation_per_step)
     rotation = _clip_norm(arr[3:6], limits.max_rotation_per_step)
     gripper = np.clip(arr[6], limits.gripper_low, limits.gripper_high)
     return np.concatenate([delta, rotation, [gripper]])
