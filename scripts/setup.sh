@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES="libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri libosmesa6"
+SYSTEM_PACKAGES="libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri"
 
 have_render_libs() {
-    ldconfig -p | grep -q 'libEGL.so.1' && ldconfig -p | grep -q 'libOSMesa.so'
+    # MuJoCo renders headless through EGL; Mesa's software driver (llvmpipe) serves it with no GPU.
+    ldconfig -p | grep -q 'libEGL.so.1' && ldconfig -p | grep -q 'libEGL_mesa.so.0'
 }
 
 if ! have_render_libs; then

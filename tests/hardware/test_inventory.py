@@ -10,7 +10,7 @@ import pytest
 from fleetrl.core.errors import RobotAuthError, RobotConnectionError
 from fleetrl.core.interfaces import Robot
 from fleetrl.core.types import CameraSpec, Health
-from fleetrl.hardware.discovery.inventory import RobotRecord, discover_robots, normalize_address, served_health
+from fleetrl.hardware.discovery.inventory import RobotRecord, discover_robots, normalize_address
 from fleetrl.hardware.discovery.mdns import Announcement
 from fleetrl.hardware.node_config import NodeConfig
 from fleetrl.hardware.robots.fake.robot import FakeArm, FakeArmConfig
@@ -42,7 +42,18 @@ class FakeServers:
             raise RobotConnectionError(f"robot server {address} unavailable")
         if token != self.token:
             raise RobotAuthError(f"robot server {address} refused the token")
-        return self.arms[address]
+        return ServedFake(self.arms[address])
+
+
+class ServedFake:
+    """What a server client offers a probe: the spec and the served robot's health."""
+
+    def __init__(self, arm: FakeArm) -> None:
+        self.arm = arm
+        self.spec = arm.spec
+
+    def served_health(self) -> Health:
+        return self.arm.health()
 
 
 def by_name(records: list[RobotRecord]) -> dict[str, RobotRecord]:
@@ -204,13 +215,6 @@ def test_probing_never_connects_or_disconnects_the_served_robot() -> None:
     )
     assert busy.is_connected and busy_record.ok
     assert not idle.is_connected and idle_record.health["status"] == "disconnected"
-
-
-def test_served_health_reads_the_servers_status_from_an_unconnected_client() -> None:
-    client_view = Health("disconnected", "not connected to h:1 (server reports degraded)", 3.0)
-    assert served_health(client_view) == Health("degraded", "", 3.0)
-    assert served_health(Health("down", "boom")) == Health("down", "boom")
-    assert served_health(Health("disconnected", "x (server reports weird)")).status == "disconnected"
 
 
 def test_normalize_address() -> None:

@@ -19,7 +19,7 @@ MODELS_DIR = Path(__file__).parent / "models"
 TIMESTEP = 0.002
 """Physics timestep, seconds. Small enough for stiff finger contacts on a 4 cm cube."""
 
-SCENE_CAMERA_OFFSET = np.array([0.6, 0.45, 0.5])
+SCENE_CAMERA_OFFSET = np.array([0.32, 0.26, 0.28])
 """Position of the scene camera relative to the task origin on the table, metres."""
 
 WRIST_CAMERA_POS = np.array([0.07, 0.0, -0.09])

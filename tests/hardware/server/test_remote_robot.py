@@ -261,3 +261,15 @@ def test_bad_remote_config_names_the_key(data, key) -> None:
 def test_token_is_not_shown_in_the_config_repr() -> None:
     robot = RemoteRobot.at("127.0.0.1:1", "very-secret")
     assert "very-secret" not in repr(robot.config) and "very-secret" not in repr(robot)
+
+
+def test_served_health_reads_the_served_robot_without_connecting_the_client(server, fake_arm, token):
+    from fleetrl.hardware.server.remote_robot import RemoteRobot
+
+    fake_arm.connect()
+    probe = RemoteRobot.at(server.address, token, timeout_s=2.0)
+    assert probe.served_health().status == "ok"
+    assert probe.health().status == "disconnected"  # this client is not connected...
+    assert not probe.is_connected and fake_arm.is_connected  # ...and the served arm is untouched
+    fake_arm.config = fake_arm.config.model_copy(update={"fail_health": True})
+    assert probe.served_health().status == "down"

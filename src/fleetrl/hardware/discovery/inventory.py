@@ -20,7 +20,6 @@ about the largest `timeout_s` however many servers are dead.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,7 +40,8 @@ MDNS_PROBE_TIMEOUT_S = 2.0
 """Deadline of each call when probing a server found over mDNS, seconds."""
 _GRACE_S = 0.5  # time allowed past a probe's own deadline before it is given up as unanswered
 
-RemoteFactory = Callable[[str, str, float], Robot]
+RemoteFactory = Callable[[str, str, float], Any]
+"""Makes a client of one robot server: an object with `spec` and `served_health()`, like RemoteRobot."""
 """Builds an unconnected client robot from (address "host:port", token, timeout_s)."""
 Browser = Callable[[float, Sequence[str] | None], list[Announcement]]
 
@@ -129,21 +129,6 @@ class _Target:
         return RobotRecord(self.name, self.kind, self.dof, cameras, self.source, self.address, health.to_dict())
 
 
-_SERVED = re.compile(r"\(server reports (\w+)\)$")
-
-
-def served_health(health: Health) -> Health:
-    """The served robot's health from an unconnected client's `health()`.
-
-    An unconnected `RemoteRobot` reports "disconnected ... (server reports <status>)": the
-    client is not connected, and the robot behind the server is in <status>.
-    """
-    match = _SERVED.search(health.detail) if health.status == "disconnected" else None
-    if match is None or match[1] not in Health.STATUSES:
-        return health
-    return Health(match[1], "", health.latency_ms)
-
-
 def probe_server(target: _Target, factory: RemoteFactory) -> RobotRecord:
     """Read one robot server's spec and health without connecting; failures become "down".
 
@@ -158,7 +143,7 @@ def probe_server(target: _Target, factory: RemoteFactory) -> RobotRecord:
         # the server to disconnect its robot).
         robot = factory(target.address, target.token, target.timeout_s)
         spec = robot.spec
-        health = served_health(_timed_health(robot))
+        health = robot.served_health()
         return RobotRecord.from_spec(spec, target.source, target.address, health)
     except RobotAuthError as err:
         return target.record(Health("down", f"refused token: {err}"))

@@ -84,7 +84,7 @@ def _label(text: str) -> str:
 
 
 def host_ipv4_addresses() -> list[str]:
-    """This host's IPv4 addresses, loopback last (`ifaddr` comes with zeroconf)."""
+    """This host's IPv4 addresses, loopback last."""
     import ifaddr
 
     found = [ip.ip for adapter in ifaddr.get_adapters() for ip in adapter.ips if isinstance(ip.ip, str)]

@@ -138,17 +138,26 @@ class RemoteRobot(Robot):
             raise RemoteRobotError(f"robot server {self.address} returned an applied action of shape {applied.shape}")
         return applied
 
-    def health(self) -> Health:
+    def served_health(self) -> Health:
+        """The served robot's own health, whether or not this client is connected; never raises.
+
+        Unlike `connect()`/`disconnect()`, this does not touch the served robot, so a listing can
+        check an arm that a learner is driving without disturbing it.
+        """
         start = time.perf_counter()
         try:
             reply = self._rpc("Health", pb.HealthRequest())
-        except Exception as err:  # health() never raises: an unreachable server is "down"
+        except Exception as err:  # never raises: an unreachable server is "down"
             return Health("down", str(err), _ms_since(start))
         served = codec.health_from_message(reply)
-        latency = _ms_since(start)
-        if not self._connected:
-            return Health("disconnected", f"not connected to {self.address} (server reports {served.status})", latency)
-        return Health(served.status, served.detail, latency)
+        return Health(served.status, served.detail, _ms_since(start))
+
+    def health(self) -> Health:
+        served = self.served_health()
+        if not self._connected and served.status != "down":
+            detail = f"not connected to {self.address} (server reports {served.status})"
+            return Health("disconnected", detail, served.latency_ms)
+        return served
 
     def __repr__(self) -> str:
         state = "connected" if self._connected else "not connected"
