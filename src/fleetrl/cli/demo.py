@@ -31,7 +31,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--robots", nargs="+", choices=SIM_ROBOTS, default=list(SIM_ROBOTS), help="simulated robots to run")
     parser.add_argument("--tasks", nargs="+", choices=sorted(TASKS), default=sorted(TASKS), help="tasks to run")
-    parser.add_argument("--episodes", type=positive_int, default=2, help="episodes per robot and task (default 2)")
+    parser.add_argument("--episodes", type=positive_int, default=3, help="episodes per robot and task (default 3)")
     parser.add_argument("--out", type=Path, default=None, help="results folder (default runs/demo-<timestamp>)")
     parser.add_argument("--unpaced", action="store_true", help="run as fast as possible instead of at 10 Hz")
     parser.add_argument("--frame-every", type=positive_int, default=5, help="keep a camera frame every N steps")
