@@ -14,7 +14,7 @@ from fleetrl import __version__
 from fleetrl.core.errors import ConfigError, FleetrlError
 
 # Subcommand modules under fleetrl.cli; each defines register(subparsers) which sets `func`.
-SUBCOMMANDS = ("robots", "robot_server", "demo", "bench")
+SUBCOMMANDS = ("robots", "robot_server", "train", "eval", "demo", "bench")
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -34,7 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        # Subcommands that take trailing words (train's key=value overrides) collect them
+        # wherever they stand among the options; everyone else refuses them (exit code 2).
+        if not hasattr(args, "words") or any(word.startswith("-") for word in extras):
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        args.words = list(args.words) + extras
     try:
         return int(args.func(args) or 0)
     except ConfigError as err:

@@ -1,11 +1,25 @@
 """The interfaces every other fleetrl package builds on, and the types that cross them."""
 
-from fleetrl.core.errors import ConfigError, FleetrlError, RobotConnectionError, UnsafeActionError
-from fleetrl.core.interfaces import Robot
+from fleetrl.core.errors import (
+    ChannelTimeout,
+    ConfigError,
+    FleetrlError,
+    RobotConnectionError,
+    UnsafeActionError,
+    WorkerFailure,
+)
+from fleetrl.core.interfaces import Algorithm, Buffer, Channel, Policy, Robot, WeightSource
 from fleetrl.core.types import ACTION_DIM, CameraSpec, Health, Observation, RobotSpec
 
 __all__ = [
     "ACTION_DIM",
+    "Algorithm",
+    "Buffer",
+    "Channel",
+    "ChannelTimeout",
+    "Policy",
+    "WeightSource",
+    "WorkerFailure",
     "CameraSpec",
     "ConfigError",
     "FleetrlError",

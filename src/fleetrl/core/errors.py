@@ -23,3 +23,11 @@ class RobotConnectionError(FleetrlError, ConnectionError):
 
 class RobotAuthError(RobotConnectionError):
     """A robot server refused the client's token (missing or wrong)."""
+
+
+class ChannelTimeout(FleetrlError, TimeoutError):
+    """A channel put or get did not complete before its deadline."""
+
+
+class WorkerFailure(FleetrlError):
+    """A worker (env, inference or learner) died or stopped answering; the message names it."""

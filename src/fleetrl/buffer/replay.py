@@ -1,0 +1,146 @@
+"""The replay buffer a learner samples from: online storage, optional demonstrations, a sampler.
+
+    buffer = build_replay(config.buffer, seed=config.seed)   # loads buffer.demos
+    buffer.add(chunk)                                        # from a writer thread
+    batch = buffer.sample(256)                               # from the learner thread
+
+Storage, sampler and writer are separate pieces with their own `state_dict`, so a persistent
+storage can replace `ArrayStorage` behind the same `Buffer` interface.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fleetrl.buffer.samplers import MixedSampler, UniformSampler
+from fleetrl.buffer.storage import ArrayStorage
+from fleetrl.buffer.transitions import chunk_len, concat_chunks, unflatten
+from fleetrl.core.errors import ConfigError
+from fleetrl.core.interfaces import Buffer
+
+if TYPE_CHECKING:  # runtime sits above buffer in the import order; only the type is needed
+    from fleetrl.runtime.config import BufferConfig
+
+
+class ReplayBuffer(Buffer):
+    """Online transitions in `storage`, demonstrations in `demo_storage`, batches from `sampler`.
+
+    `add` and `sample` may be called from different threads (one lock guards both). `len()` counts
+    online transitions only; `num_demos` the demonstrations. Batches hold online transitions first,
+    then demonstrations; the "source" field tells them apart.
+    """
+
+    def __init__(
+        self,
+        storage: ArrayStorage,
+        sampler: UniformSampler | MixedSampler | None = None,
+        demo_storage: ArrayStorage | None = None,
+    ) -> None:
+        self.storage = storage
+        self.demo_storage = demo_storage
+        self.sampler = sampler if sampler is not None else UniformSampler()
+        self.transitions_added = 0  # online transitions ever added (overwritten ones included)
+        self._lock = threading.Lock()
+
+    def _check_compatible(self, chunk: Mapping[str, np.ndarray], other: ArrayStorage | None) -> None:
+        """Online and demo transitions are batched together, so their layouts must agree."""
+        layout = other.layout if other is not None else None
+        if layout is None:
+            return
+        if set(chunk) != set(layout):
+            raise ValueError(f"chunk keys {sorted(chunk)} differ from the other storage's {sorted(layout)}")
+        for key, value in chunk.items():
+            if np.shape(value)[1:] != layout[key][0]:
+                raise ValueError(f"chunk[{key!r}]: item shape {np.shape(value)[1:]}, other storage {layout[key][0]}")
+
+    def add(self, chunk: Mapping[str, np.ndarray]) -> None:
+        """Store N online transitions; they can be sampled once this returns."""
+        with self._lock:
+            self._check_compatible(chunk, self.demo_storage)
+            self.transitions_added += self.storage.add(chunk)
+
+    def add_demos(self, chunk: Mapping[str, np.ndarray]) -> None:
+        """Store demonstrations (creating an unbounded-enough demo storage on first use)."""
+        n = chunk_len(chunk)
+        with self._lock:
+            self._check_compatible(chunk, self.storage)
+            if self.demo_storage is None:
+                self.demo_storage = ArrayStorage(n)
+            elif len(self.demo_storage) + n > self.demo_storage.capacity:
+                self.demo_storage = _grown(self.demo_storage, n)
+            self.demo_storage.add(chunk)
+
+    def sample(self, batch_size: int) -> dict:
+        """`batch_size` transitions as the batch dict an Algorithm takes (see `core.Algorithm`)."""
+        with self._lock:
+            storages = [self.storage] + ([self.demo_storage] if self.demo_storage is not None else [])
+            picks = self.sampler.sample([len(s) for s in storages], batch_size)
+            parts = [s.get_flat(idx) for s, idx in zip(storages, picks) if len(idx)]
+        return unflatten(parts[0] if len(parts) == 1 else concat_chunks(parts))
+
+    def __len__(self) -> int:
+        return len(self.storage)
+
+    @property
+    def num_demos(self) -> int:
+        return 0 if self.demo_storage is None else len(self.demo_storage)
+
+    def state_dict(self) -> dict:
+        with self._lock:
+            return {
+                "storage": self.storage.state_dict(),
+                "demo_capacity": None if self.demo_storage is None else self.demo_storage.capacity,
+                "demo_storage": None if self.demo_storage is None else self.demo_storage.state_dict(),
+                "sampler": self.sampler.state_dict(),
+                "transitions_added": self.transitions_added,
+            }
+
+    def load_state_dict(self, state: Mapping) -> None:
+        with self._lock:
+            self.storage.load_state_dict(state["storage"])
+            if state["demo_storage"] is None:
+                self.demo_storage = None
+            else:
+                self.demo_storage = ArrayStorage(int(state["demo_capacity"]))
+                self.demo_storage.load_state_dict(state["demo_storage"])
+            self.sampler.load_state_dict(state["sampler"])
+            self.transitions_added = int(state["transitions_added"])
+
+
+def _grown(storage: ArrayStorage, extra: int) -> ArrayStorage:
+    """A copy of a (never wrapped) demo storage with room for `extra` more transitions."""
+    bigger = ArrayStorage(len(storage) + extra)
+    if len(storage):
+        bigger.add(storage.get_flat(np.arange(len(storage))))
+    return bigger
+
+
+def build_replay(config: BufferConfig, seed: int = 0) -> ReplayBuffer:
+    """The replay buffer of a run config's `buffer` section, with its demonstration files loaded.
+
+    Raises `ConfigError` naming `buffer.demos[i]` and the path when a file is missing or malformed.
+    """
+    from fleetrl.buffer.demos import DemoFileError, load_demos
+
+    chunks = []
+    for i, path in enumerate(config.demos):
+        try:
+            chunk, _ = load_demos(path)
+        except FileNotFoundError:
+            raise ConfigError(f"buffer.demos[{i}]: {path}: no such file") from None
+        except (OSError, DemoFileError) as err:
+            raise ConfigError(f"buffer.demos[{i}]: {path}: {err}") from None
+        chunks.append(chunk)
+    if not chunks:
+        return ReplayBuffer(ArrayStorage(config.capacity), UniformSampler(seed))
+    try:
+        demos = concat_chunks(chunks)
+    except ValueError as err:
+        raise ConfigError(f"buffer.demos: the files do not share one layout: {err}") from None
+    demo_storage = ArrayStorage(chunk_len(demos))
+    demo_storage.add(demos)
+    return ReplayBuffer(ArrayStorage(config.capacity), MixedSampler(config.demo_ratio, seed), demo_storage)

@@ -1,0 +1,70 @@
+"""Samplers: which stored transitions go into a batch.
+
+A sampler sees only sizes, never arrays: `sample(sizes, batch_size)` takes the number of
+transitions in each storage of a buffer (online first, then demonstrations) and returns one array
+of slot indices per storage, together `batch_size` long. Indices are drawn with replacement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+
+class UniformSampler:
+    """Every stored transition equally likely, whichever storage holds it (demos count like the rest)."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def sample(self, sizes: Sequence[int], batch_size: int) -> list[np.ndarray]:
+        total = int(sum(sizes))
+        if total == 0:
+            raise ValueError("cannot sample from an empty buffer")
+        flat = np.sort(self.rng.integers(0, total, size=batch_size))
+        bounds = np.cumsum([0, *sizes])
+        return [flat[(flat >= lo) & (flat < hi)] - lo for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+    def state_dict(self) -> dict:
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        self.rng.bit_generator.state = state["rng"]
+
+
+class MixedSampler:
+    """RLPD's symmetric sampling: a fixed share of every batch comes from the demonstrations.
+
+    With sizes (online, demo), each batch draws round(demo_ratio * batch_size) transitions
+    uniformly from the demonstrations and the rest uniformly from online data. Without
+    demonstrations the batch is all online; while online data is still empty, it is all demos.
+    """
+
+    def __init__(self, demo_ratio: float = 0.5, seed: int = 0) -> None:
+        if not 0.0 <= demo_ratio <= 1.0:
+            raise ValueError(f"demo_ratio must lie in [0, 1], got {demo_ratio}")
+        self.demo_ratio = demo_ratio
+        self.rng = np.random.default_rng(seed)
+
+    def split(self, online: int, demo: int, batch_size: int) -> tuple[int, int]:
+        """How many of a batch come from (online, demo) storage."""
+        if online == 0 and demo == 0:
+            raise ValueError("cannot sample from an empty buffer")
+        if demo == 0:
+            return batch_size, 0
+        if online == 0:
+            return 0, batch_size
+        n_demo = int(round(self.demo_ratio * batch_size))
+        return batch_size - n_demo, n_demo
+
+    def sample(self, sizes: Sequence[int], batch_size: int) -> list[np.ndarray]:
+        online, demo = (list(sizes) + [0])[:2]
+        counts = self.split(online, demo, batch_size)
+        return [self.rng.integers(0, max(size, 1), size=count) for size, count in zip((online, demo), counts)]
+
+    def state_dict(self) -> dict:
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        self.rng.bit_generator.state = state["rng"]

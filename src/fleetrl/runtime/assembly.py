@@ -1,0 +1,158 @@
+"""Assembling a run on Ray: the one place where components become Ray actors.
+
+Placement follows resources, the way GPUs are placed: an env worker driving a local robot asks
+for that robot's resource (`robot_sim_panda`, ...), so on a cluster it lands on the node that
+owns the robot (nodes offer them with `ray start --resources=...`, see `fleetrl robots`); the
+learner asks for a CPU (or a GPU when `runtime.device` is cuda). On one machine with no cluster,
+Ray starts in-process and offers the robots named in the run config.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any
+
+import ray
+
+from fleetrl.comm.ray_links import RayEnvLinks, RayLearnerLinks, ray_weight_fetcher
+from fleetrl.hardware.registry import ROBOT_TYPES
+from fleetrl.runtime.config import RunConfig
+from fleetrl.runtime.env_worker import EnvWorker
+from fleetrl.runtime.hub import RunHub
+from fleetrl.runtime.inference_worker import InferenceWorker
+from fleetrl.runtime.learner_worker import LearnerWorker
+
+
+def robot_type_of(entry: str | dict[str, Any]) -> str | None:
+    """The registry type of a local robot entry of `env.robots`; None for a robot server address."""
+    kind = entry.get("type") if isinstance(entry, dict) else entry
+    return kind if kind in ROBOT_TYPES and kind != "remote" else None
+
+
+def local_robot_resources(config: RunConfig) -> dict[str, float]:
+    """Ray resources that an in-process cluster offers for the robots this run names."""
+    kinds = Counter(k for k in map(robot_type_of, config.env.robots) if k is not None)
+    resources: dict[str, float] = {f"robot_{kind}": float(n) for kind, n in kinds.items()}
+    if kinds:
+        resources["robot"] = float(sum(kinds.values()))
+    return resources
+
+
+def start_ray(config: RunConfig) -> None:
+    """Join the configured cluster, or start an in-process one on loopback offering the robots."""
+    if ray.is_initialized():
+        return
+    if config.runtime.ray_address:
+        ray.init(address=config.runtime.ray_address, include_dashboard=False, log_to_driver=False)
+        return
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # keep the local cluster on loopback
+    ray.init(
+        address="local",
+        num_cpus=max(2, os.cpu_count() or 2),
+        resources=local_robot_resources(config),
+        include_dashboard=False,
+        log_to_driver=False,
+        _node_ip_address="127.0.0.1",
+    )
+
+
+def _where() -> dict:
+    """This worker's process id and Ray node, for `workers.json` and placement tests."""
+    return {"pid": os.getpid(), "node_id": ray.get_runtime_context().get_node_id()}
+
+
+class _HubActor(RunHub):
+    pass
+
+
+class _EnvActor:
+    def __init__(self, config: RunConfig, index: int, hub, inference, seed: int) -> None:
+        import torch
+
+        torch.set_num_threads(1)  # many env workers share the machine's cores
+        from fleetrl.policies import build_policy
+
+        links = RayEnvLinks(hub, inference, config.runtime.channel_capacity, config.runtime.call_timeout_s)
+        factory = lambda obs_space, act_space: build_policy(config.policy, obs_space, act_space, seed=seed)  # noqa: E731
+        self.worker = EnvWorker(config, index, links, factory, seed)
+
+    def run(self) -> dict:
+        return vars(self.worker.run())
+
+    def collect(self, episodes: int) -> dict:
+        return vars(self.worker.collect(episodes))
+
+    def where(self) -> dict:
+        return _where()
+
+
+class _LearnerActor:
+    def __init__(self, config: RunConfig, observation_space, action_space, hub, seed: int, state=None) -> None:
+        links = RayLearnerLinks(hub, config.runtime.call_timeout_s)
+        self.worker = LearnerWorker(config, observation_space, action_space, links, seed)
+        if state is not None:
+            self.worker.load_state(state)
+
+    def add_chunk(self, chunk: dict) -> int:
+        return self.worker.add_chunk(chunk)
+
+    def run(self) -> dict:
+        return self.worker.run()
+
+    def train(self, steps: int) -> dict:
+        return self.worker.train(steps)
+
+    def publish(self) -> int:
+        return self.worker.publish()
+
+    def continue_versions_from(self, floor: int) -> None:
+        self.worker.continue_versions_from(floor)
+
+    def state(self, include_buffer: bool = False) -> dict:
+        return self.worker.state(include_buffer)
+
+    def stats(self) -> dict:
+        return self.worker.stats()
+
+    def where(self) -> dict:
+        return _where()
+
+
+class _InferenceActor:
+    def __init__(self, config: RunConfig, observation_space, action_space, hub, seed: int) -> None:
+        import torch
+
+        torch.set_num_threads(1)
+        from fleetrl.policies import build_policy
+
+        factory = lambda: build_policy(config.policy, observation_space, action_space, seed=seed)  # noqa: E731
+        self.worker = InferenceWorker(factory, ray_weight_fetcher(hub, config.runtime.call_timeout_s))
+
+    def act(self, obs):
+        return self.worker.act(obs)
+
+    def where(self) -> dict:
+        return _where()
+
+
+def spawn_hub(base_env_steps: int, base_updates: int, base_episodes: int):
+    return ray.remote(num_cpus=0)(_HubActor).remote(base_env_steps, base_updates, base_episodes)
+
+
+def spawn_learner(config: RunConfig, observation_space, action_space, hub, seed: int, state=None):
+    gpu = 1 if config.runtime.device.startswith("cuda") else 0
+    actor = ray.remote(num_cpus=1, num_gpus=gpu, max_concurrency=4, max_restarts=0)(_LearnerActor)
+    return actor.remote(config, observation_space, action_space, hub, seed, state)
+
+
+def spawn_env_worker(config: RunConfig, index: int, hub, inference, seed: int):
+    kind = robot_type_of(config.env.robots[index]) if config.env.is_fleetrl_task else None
+    resources = {f"robot_{kind}": 1.0} if kind is not None else {}
+    actor = ray.remote(num_cpus=0, resources=resources, max_restarts=0)(_EnvActor)
+    return actor.remote(config, index, hub, inference, seed)
+
+
+def spawn_inference_worker(config: RunConfig, observation_space, action_space, hub, seed: int):
+    actor = ray.remote(num_cpus=0, max_concurrency=8, max_restarts=0)(_InferenceActor)
+    return actor.remote(config, observation_space, action_space, hub, seed)

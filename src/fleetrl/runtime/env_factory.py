@@ -1,0 +1,55 @@
+"""Building the environment of one env worker from the run config."""
+
+from __future__ import annotations
+
+import importlib
+
+import gymnasium as gym
+import numpy as np
+
+import fleetrl.envs  # noqa: F401  (registers fleetrl's environment ids)
+from fleetrl.core.errors import ConfigError
+from fleetrl.runtime.config import EnvConfig
+
+
+def make_worker_env(config: EnvConfig, index: int) -> gym.Env:
+    """The environment of env worker `index`: its robot for fleetrl tasks, else a plain `gym.make`.
+
+    Raises `ConfigError` naming `env.id` or `env.imports` when they cannot be resolved.
+    """
+    for module in config.imports:
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise ConfigError(f"env.imports: cannot import {module!r}: {err}") from None
+    kwargs = dict(config.kwargs)
+    if config.is_fleetrl_task:
+        kwargs.setdefault("robot", config.robots[index])
+        kwargs.setdefault("paced", config.paced)
+    try:
+        env = gym.make(config.id, **kwargs)
+    except gym.error.Error as err:
+        raise ConfigError(f"env.id: cannot make {config.id!r}: {err}") from None
+    return _normalised_actions(env)
+
+
+def _normalised_actions(env: gym.Env) -> gym.Env:
+    """Policies act in [-1, 1]; rescale a bounded Box action space that uses other bounds."""
+    space = env.action_space
+    if not isinstance(space, gym.spaces.Box):
+        raise ConfigError(f"env.id: {env.spec.id if env.spec else env}: only continuous (Box) action spaces are supported")
+    if np.all(space.low == -1.0) and np.all(space.high == 1.0):
+        return env
+    if not (np.all(np.isfinite(space.low)) and np.all(np.isfinite(space.high))):
+        raise ConfigError("env.id: the action space must be bounded to be rescaled to [-1, 1]")
+    return gym.wrappers.RescaleAction(env, -1.0, 1.0)
+
+
+def worker_label(config: EnvConfig, index: int) -> str:
+    """A short name for env worker `index` (its robot, or the env id), for progress and metrics."""
+    if config.is_fleetrl_task:
+        robot = config.robots[index]
+        if isinstance(robot, dict):
+            return str(robot.get("name") or robot.get("type") or f"robot{index}")
+        return f"{robot}#{index}"
+    return f"{config.id.split('/')[-1]}#{index}"

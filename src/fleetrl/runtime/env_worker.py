@@ -1,0 +1,203 @@
+"""The env worker: drives one robot (one environment) and streams its transitions out.
+
+It acts with its own copy of the policy (`inference: local`) or asks an inference worker
+(`inference: remote`), records the policy version of every action, sends transitions in chunks
+through a bounded channel, and reports to the hub after each chunk. It never waits for the
+learner unless the run asks it to (`max_env_steps_ahead`, `max_staleness`), and then only with a
+deadline. It knows nothing about Ray: everything it talks to comes in through `EnvLinks`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from fleetrl.buffer.transitions import SOURCE_ONLINE, ChunkBuilder
+from fleetrl.core.errors import WorkerFailure
+from fleetrl.core.interfaces import Policy
+from fleetrl.runtime.config import RunConfig
+from fleetrl.runtime.env_factory import make_worker_env, worker_label
+from fleetrl.runtime.hub import Control, WorkerStats
+
+RECENT = 20  # episodes kept for the rolling success rate and return
+
+
+class EnvLinks(Protocol):
+    """What an env worker talks to; the Ray transport and in-process tests implement it."""
+
+    def send_chunk(self, chunk: dict) -> None:
+        """Hand a chunk to the buffer; blocks while too many are in flight (backpressure)."""
+
+    def report(self, stats: WorkerStats) -> Control:
+        """Report progress to the hub; returns what to do next."""
+
+    def fetch_weights(self, newer_than: int) -> tuple[int, dict] | None:
+        """Newest policy weights (version, tensors) if newer than `newer_than`."""
+
+    def remote_act(self, obs) -> tuple[np.ndarray, int]:
+        """(action, policy version) from an inference worker (remote inference only)."""
+
+
+class EnvWorker:
+    """One robot's acting loop. `run()` acts until the hub says stop (async mode);
+    `collect(episodes)` acts for whole episodes and returns (sync mode)."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        index: int,
+        links: EnvLinks,
+        policy_factory: Callable[[Any, Any], Policy] | None,
+        seed: int,
+    ) -> None:
+        self.config = config
+        self.index = index
+        self.links = links
+        self.name = worker_label(config.env, index)
+        self.env = make_worker_env(config.env, index)
+        self.env.action_space.seed(seed)
+        local = config.runtime.inference == "local" and policy_factory is not None
+        self.policy = policy_factory(self.env.observation_space, self.env.action_space) if local else None
+        self.builder = ChunkBuilder(self.env.observation_space, config.runtime.chunk_size)
+        self.stats = WorkerStats(name=self.name)
+        self.seed = seed
+        self.obs, _ = self.env.reset(seed=seed)
+        self.episode_return = 0.0
+        self.control = Control(False, 0, 0, 0, 0, 0.0)
+        self.acting_version = 0
+
+    # -- the loops -------------------------------------------------------------------------------
+
+    def run(self) -> WorkerStats:
+        """Act until told to stop; returns the final stats."""
+        self.stats.state = "acting"
+        self.control = self.links.report(self.stats)
+        while not self.control.stop:
+            self._wait_for_turn()
+            self._step()
+            if self.builder.ready:
+                self._ship_chunk()
+        self._ship_chunk()
+        self.stats.state = "stopped"
+        self.links.report(self.stats)
+        self.env.close()
+        return self.stats
+
+    def collect(self, episodes: int) -> WorkerStats:
+        """Act for `episodes` whole episodes with the current weights, ship them, return stats."""
+        self.stats.state = "acting"
+        self._refresh_weights(force=True)
+        target = self.stats.episodes + episodes
+        while self.stats.episodes < target:
+            self._step()
+            if self.builder.ready:
+                self._ship_chunk(refresh=False)
+        self._ship_chunk(refresh=False)
+        self.stats.state = "waiting"
+        self.links.report(self.stats)
+        return self.stats
+
+    def close(self) -> None:
+        self.env.close()
+
+    # -- one step --------------------------------------------------------------------------------
+
+    def _choose_action(self) -> tuple[np.ndarray, int]:
+        start = time.perf_counter()
+        action, version = None, 0
+        if self.config.runtime.inference == "remote":
+            action, version = self.links.remote_act(self.obs)
+            if np.size(action) == 0:  # the inference worker has no weights yet
+                action, version = self.env.action_space.sample(), 0
+        elif self.policy is None or self.policy.version == 0:
+            action, version = self.env.action_space.sample(), 0  # no weights yet: explore uniformly
+        else:
+            action, version = self.policy.act(self.obs), self.policy.version
+        elapsed = time.perf_counter() - start
+        self.stats.inference_s += elapsed
+        self.stats.inference_ms.append(elapsed * 1000.0)
+        return np.asarray(action, dtype=np.float32), version
+
+    def _step(self) -> None:
+        action, version = self._choose_action()
+        start = time.perf_counter()
+        next_obs, reward, terminated, truncated, info = self.env.step(action)
+        self.stats.acting_s += time.perf_counter() - start
+        self.builder.append(
+            self.obs, action, float(reward), next_obs, bool(terminated), bool(truncated),
+            policy_version=version, robot=self.index, source=SOURCE_ONLINE,
+        )
+        staleness = max(0, self.control.latest_version - version) if version > 0 else 0
+        self.stats.env_steps += 1
+        self.stats.policy_version = version
+        self.stats.staleness_sum += staleness
+        self.stats.staleness_max = max(self.stats.staleness_max, staleness)
+        self.episode_return += float(reward)
+        if terminated or truncated:
+            success = bool(info.get("success", info.get("is_success", False)))
+            self._end_episode(success)
+            next_obs, _ = self.env.reset()
+        self.obs = next_obs
+
+    def _end_episode(self, success: bool) -> None:
+        self.stats.episodes += 1
+        self.stats.successes += int(success)
+        self.stats.returns_sum += self.episode_return
+        self.stats.recent_success = (self.stats.recent_success + [success])[-RECENT:]
+        self.stats.recent_returns = (self.stats.recent_returns + [self.episode_return])[-RECENT:]
+        self.episode_return = 0.0
+
+    # -- talking to the rest ---------------------------------------------------------------------
+
+    def _ship_chunk(self, refresh: bool = True) -> None:
+        chunk = self.builder.flush()
+        if chunk is not None:
+            start = time.perf_counter()
+            self.links.send_chunk(chunk)
+            self.stats.waiting_s += time.perf_counter() - start
+        self.control = self.links.report(self.stats)
+        self.stats.inference_ms = self.stats.inference_ms[-256:]
+        if refresh:
+            self._refresh_weights()
+
+    def _refresh_weights(self, force: bool = False) -> None:
+        """Load newer weights between steps; wait for them only when acting is too stale."""
+        if self.policy is None:
+            return
+        behind = self.control.latest_version - self.policy.version
+        if behind <= 0 and not force:
+            return
+        start = time.perf_counter()
+        deadline = start + self.config.runtime.call_timeout_s
+        while True:
+            found = self.links.fetch_weights(self.policy.version)
+            if found is not None:
+                version, weights = found
+                self.policy.load_weights(weights, version)
+                break
+            if force or behind < self.config.runtime.max_staleness or time.perf_counter() > deadline:
+                break
+            time.sleep(0.01)
+        self.stats.waiting_s += time.perf_counter() - start
+
+    def _wait_for_turn(self) -> None:
+        """With `max_env_steps_ahead`, hold acting until the learner has caught up (deadline)."""
+        ahead_limit = self.config.runtime.max_env_steps_ahead
+        if ahead_limit is None:
+            return
+        runtime = self.config.runtime
+        start = time.perf_counter()
+        while not self.control.stop:
+            # The learner's backlog: transitions it holds beyond one per learner step taken.
+            if self.control.learner_backlog <= ahead_limit:
+                break
+            if time.perf_counter() - start > runtime.call_timeout_s:
+                raise WorkerFailure(
+                    f"env worker {self.name}: the learner made no progress for {runtime.call_timeout_s:.0f} s"
+                )
+            time.sleep(0.005)
+            self.control = self.links.report(self.stats)
+        self.stats.waiting_s += time.perf_counter() - start

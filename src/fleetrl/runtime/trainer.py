@@ -1,0 +1,240 @@
+"""The driver of a training run: starts the workers, watches them, logs, evaluates, checkpoints.
+
+`Trainer` holds what the asynchronous and synchronous modes share; `async_runner` and
+`sync_runner` hold their loops. The driver never trains or acts itself: it reads one snapshot
+from the hub per tick, and every call it makes has a deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+
+import numpy as np
+import ray
+import torch
+
+from fleetrl.comm.ray_links import ray_weight_fetcher
+from fleetrl.core.errors import WorkerFailure
+from fleetrl.policies import build_policy
+from fleetrl.runtime import assembly
+from fleetrl.runtime.checkpoint import load_latest_checkpoint, save_checkpoint
+from fleetrl.runtime.config import RunConfig
+from fleetrl.runtime.env_factory import make_worker_env, worker_label
+from fleetrl.runtime.evaluate import evaluate_policy
+from fleetrl.runtime.metrics import MetricsLogger
+from fleetrl.runtime.run_dir import RunDir, write_text_atomic
+
+
+def _spaces(config: RunConfig):
+    env = make_worker_env(config.env, 0)
+    try:
+        return env.observation_space, env.action_space
+    finally:
+        env.close()
+
+
+class Trainer:
+    """One run: `run()` returns the process exit code (0 done, 1 a worker failed for good)."""
+
+    def __init__(self, config: RunConfig, run_dir: RunDir, resume: bool = False, console=None) -> None:
+        self.config = config
+        self.run_dir = run_dir
+        self.console = console
+        self.resume_state = load_latest_checkpoint(run_dir) if resume else None
+        counters = (self.resume_state or {}).get("counters", {})
+        self.base_wall_s = float(counters.get("wall_time_s", 0.0))
+        self.base = (int(counters.get("env_steps", 0)), int(counters.get("updates", 0)), int(counters.get("episodes", 0)))
+        self.metrics = MetricsLogger(run_dir, resume=resume)
+        self.worker_names = [worker_label(config.env, i) for i in range(config.env.worker_count())]
+        self.restarts: dict[str, int] = {}
+        self.observation_space, self.action_space = _spaces(config)
+        self.last_eval: dict[str, Any] = {}
+        self.failure: str | None = None
+        self.where: dict[str, dict] = {}
+        self._seed_everything(config.seed)
+
+    # -- set-up ----------------------------------------------------------------------------------
+
+    def _seed_everything(self, seed: int) -> None:
+        state = (self.resume_state or {}).get("rng")
+        if state:
+            random.setstate(state["python"])
+            np.random.set_state(state["numpy"])
+            torch.set_rng_state(state["torch"])
+        else:
+            random.seed(seed)
+            np.random.seed(seed)
+            torch.manual_seed(seed)
+
+    def start(self) -> None:
+        assembly.start_ray(self.config)
+        self.started = time.monotonic()
+        self.hub = assembly.spawn_hub(*self.base)
+        learner_state = self.resume_state
+        self.learner = assembly.spawn_learner(
+            self.config, self.observation_space, self.action_space, self.hub, self.config.seed, learner_state
+        )
+        ray.get(self.hub.set_learner.remote([self.learner]), timeout=self.config.runtime.call_timeout_s)
+        self.inference = [
+            assembly.spawn_inference_worker(self.config, self.observation_space, self.action_space, self.hub, self.config.seed + 100 + i)
+            for i in range(self.config.runtime.num_inference_workers if self.config.runtime.inference == "remote" else 0)
+        ]
+        self.env_workers = [self._spawn_env_worker(i) for i in range(len(self.worker_names))]
+        self.worker_started = {name: time.monotonic() for name in self.worker_names}
+        if self.resume_state is not None:  # inference resumes from the checkpoint's weights
+            self.call(self.learner.publish.remote())
+        actors = {"learner": self.learner, **dict(zip(self.worker_names, self.env_workers))}
+        actors.update({f"inference{i}": actor for i, actor in enumerate(self.inference)})
+        for name, actor in actors.items():
+            self.record_where(name, actor)
+
+    def record_where(self, name: str, actor) -> None:
+        """Record a worker's process id and node in the run folder (`workers.json`), for operators.
+
+        Call it before the worker's long-running loop starts: an env worker answers one call at a time.
+        """
+        self.where[name] = self.call(actor.where.remote())
+        write_text_atomic(self.run_dir.path / "workers.json", json.dumps(self.where, indent=2))
+
+    def _spawn_env_worker(self, index: int):
+        inference = self.inference[index % len(self.inference)] if self.inference else None
+        seed = self.config.seed + 1000 * (index + 1) + self.restarts.get(self.worker_names[index], 0) + self.base[0]
+        return assembly.spawn_env_worker(self.config, index, self.hub, inference, seed)
+
+    def call(self, ref, timeout_s: float | None = None):
+        return ray.get(ref, timeout=timeout_s or self.config.runtime.call_timeout_s)
+
+    # -- time and counters ---------------------------------------------------------------------
+
+    def wall_time_s(self) -> float:
+        return self.base_wall_s + time.monotonic() - self.started
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.call(self.hub.snapshot.remote())
+
+    def done(self, snap: dict[str, Any]) -> bool:
+        rt = self.config.runtime
+        return snap["env_steps"] >= rt.total_env_steps or self.wall_time_s() >= rt.max_wall_time_s
+
+    def record(self, snap: dict[str, Any], previous: dict[str, Any] | None, dt: float) -> dict[str, Any]:
+        """One metrics line from a hub snapshot (and the one before, for rates)."""
+        workers = snap["workers"].values()
+        recent = [s for w in workers for s in w["recent_success"]]
+        returns = [r for w in workers for r in w["recent_returns"]]
+        steps = sum(w["env_steps"] for w in workers)
+        now = time.monotonic()
+        learner = snap["learner"]
+        record: dict[str, Any] = {
+            "wall_time_s": self.wall_time_s(),
+            "env_steps": snap["env_steps"],
+            "updates": snap["updates"],
+            "episodes": snap["episodes"],
+            "policy_version": snap["policy_version"],
+            "success_rate": float(np.mean(recent)) if recent else None,
+            "return_mean": float(np.mean(returns)) if returns else None,
+            "buffer_transitions": int(learner.get("buffer_transitions", 0)),
+            "robot_utilisation": {
+                w["name"]: min(1.0, w["acting_s"] / max(now - self.worker_started.get(w["name"], now), 1e-9))
+                for w in workers
+            },
+            "staleness_mean": sum(w["staleness_sum"] for w in workers) / steps if steps else 0.0,
+            "staleness_max": max((w["staleness_max"] for w in workers), default=0),
+        }
+        if previous is not None and dt > 0:
+            record["env_steps_per_s"] = (snap["env_steps"] - previous["env_steps"]) / dt
+            record["updates_per_s"] = (snap["updates"] - previous["updates"]) / dt
+        for key in ("critic_loss", "actor_loss", "temperature", "q_mean", "entropy"):
+            if key in learner:
+                record[key] = learner[key]
+        record.update({f"eval_{k}": v for k, v in self.last_eval.items()})
+        return record
+
+    def progress_view(self, record: dict[str, Any], snap: dict[str, Any]) -> dict[str, Any]:
+        view = dict(record)
+        view["buffer_size"] = record["buffer_transitions"]
+        view["workers"] = {
+            name: {
+                "state": w["state"],
+                "env_steps": w["env_steps"],
+                "episodes": w["episodes"],
+                "success_rate": float(np.mean(w["recent_success"])) if w["recent_success"] else None,
+            }
+            for name, w in snap["workers"].items()
+        }
+        return view
+
+    # -- evaluation and checkpoints ----------------------------------------------------------------
+
+    def evaluate(self, env_steps: int) -> dict[str, Any] | None:
+        """Evaluate the newest weights deterministically on a fresh copy of worker 0's env.
+
+        Skipped when worker 0 drives a robot server: the robot is busy acting for training.
+        """
+        if self.config.env.is_fleetrl_task and assembly.robot_type_of(self.config.env.robots[0]) is None:
+            return None
+        found = ray_weight_fetcher(self.hub, self.config.runtime.call_timeout_s)(0)
+        if found is None:
+            return None
+        policy = build_policy(self.config.policy, self.observation_space, self.action_space, seed=self.config.seed)
+        policy.load_weights(found[1], found[0])
+        result = evaluate_policy(policy, self.config.env, self.config.runtime.eval_episodes, seed=10_000 + env_steps)
+        self.last_eval = {"success_rate": result["success_rate"], "return_mean": result["mean_return"],
+                          "env_steps": env_steps, "policy_version": found[0]}
+        return result
+
+    def checkpoint(self, snap: dict[str, Any]) -> None:
+        state = self.call(self.learner.state.remote())
+        state["counters"] = {
+            "env_steps": snap["env_steps"],
+            "updates": snap["updates"],
+            "episodes": snap["episodes"],
+            "wall_time_s": self.wall_time_s(),
+            "policy_version": state["learner"]["version"],
+        }
+        state["rng"] = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+        save_checkpoint(self.run_dir, snap["env_steps"], state)
+
+    # -- failures --------------------------------------------------------------------------------
+
+    def allow_restart(self, name: str, reason: str) -> bool:
+        """Count a failure of `name`; True when it may be restarted, else record why we stop."""
+        count = self.restarts.get(name, 0)
+        if self.config.runtime.restart_failed_workers and count < self.config.runtime.max_restarts:
+            self.restarts[name] = count + 1
+            self.log(f"[yellow]{name} failed ({reason}); restarting it ({count + 1}/{self.config.runtime.max_restarts})")
+            return True
+        self.failure = f"{name} failed ({reason}) and {'may not be restarted' if not self.config.runtime.restart_failed_workers else 'used up its restarts'}"
+        return False
+
+    def restart_learner(self) -> None:
+        """A new learner from the newest checkpoint (its replay starts empty until the buffer persists)."""
+        state = load_latest_checkpoint(self.run_dir)
+        self.learner = assembly.spawn_learner(
+            self.config, self.observation_space, self.action_space, self.hub, self.config.seed + len(self.restarts), state
+        )
+        self.call(self.learner.continue_versions_from.remote(self.snapshot()["policy_version"]))
+        self.call(self.hub.set_learner.remote([self.learner]))
+        self.record_where("learner", self.learner)
+
+    def log(self, message: str) -> None:
+        if self.console is not None:
+            self.console.print(message)
+
+    def shutdown(self) -> None:
+        self.metrics.plot_learning_curve()
+        self.metrics.close()
+        ray.shutdown()
+
+
+def describe_failure(err: BaseException) -> str:
+    """A one-line reason from a Ray error (its first line, without the traceback)."""
+    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    errors = [line for line in lines if "Error" in line.split(":", 1)[0] or "Exception" in line.split(":", 1)[0]]
+    chosen = errors[-1] if errors else (lines[-1] if lines else type(err).__name__)
+    return chosen[:300]
+
+
+__all__ = ["Trainer", "WorkerFailure", "describe_failure"]
