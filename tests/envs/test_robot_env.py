@@ -72,3 +72,14 @@ def test_pixel_observations_hold_proprio_and_every_camera():
 def test_bad_obs_mode_is_refused():
     with pytest.raises(ValueError, match="obs_mode"):
         make_env(obs_mode="depth")
+
+
+def test_shaped_reward_holds_success_until_the_time_limit():
+    env = make_env(reward="shaped")
+    env.reset(seed=0)
+    outcomes = [env.step(np.array([0, 0, 1.0, 1.0]))[1:] for _ in range(5)]
+    env.close()
+    rewards = [reward for reward, *_ in outcomes]
+    assert not any(terminated for _, terminated, _, _ in outcomes)  # success does not end it
+    assert outcomes[-1][2] and outcomes[-1][3]["success"]  # truncated at the limit, still succeeding
+    assert rewards[-1] == 1.0 and rewards[0] < 1.0

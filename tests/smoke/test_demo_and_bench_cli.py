@@ -16,7 +16,7 @@ def fleetrl(*args, timeout=240):
 @pytest.mark.smoke
 def test_demo_solves_the_tasks_and_writes_frames(tmp_path):
     out = tmp_path / "demo"
-    result = fleetrl("demo", "--episodes", "1", "--unpaced", "--out", str(out))
+    result = fleetrl("demo", "--scripted", "--episodes", "1", "--unpaced", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert str(out) in result.stdout.replace("\n", "")
     summary = json.loads((out / "summary.json").read_text())
@@ -31,7 +31,7 @@ def test_demo_solves_the_tasks_and_writes_frames(tmp_path):
 
 @pytest.mark.smoke
 def test_paced_demo_keeps_ten_hertz(tmp_path):
-    result = fleetrl("demo", "--robots", "sim_arx", "--tasks", "pick_cube", "--episodes", "1", "--out", str(tmp_path))
+    result = fleetrl("demo", "--scripted", "--robots", "sim_arx", "--tasks", "pick_cube", "--episodes", "1", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     (summary,) = json.loads((tmp_path / "summary.json").read_text())
     assert summary["paced_rate_hz"] == pytest.approx(10.0, rel=0.05)

@@ -1,94 +1,43 @@
-"""`fleetrl demo`: simulated robots doing the tasks live, with progress and camera frames as PNG.
+"""`fleetrl demo`: watch a simulated robot learn a task, live (or, with --scripted, a tour).
 
-Until the learning pipeline lands this runs the scripted experts on paced simulated robots (the
-same robots, tasks and safety path a policy uses); it ends by itself in about a minute.
+Without options: a simulated Panda learns PegInsertion with asynchronous SAC on the embedded
+default config, for about four minutes, then the learned policy is filmed. Results (learning
+curve, frames, metrics, checkpoints) land in one run folder, named at the end.
+With --scripted: the scripted experts drive both simulated robots through both tasks at 10 Hz,
+writing camera frames as PNG (about a minute).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from fleetrl.cli.arguments import positive_int
-from fleetrl.envs.experts import expert_for
-from fleetrl.envs.factory import SIM_ROBOTS, make_task_env
-from fleetrl.envs.rollout import run_episode
+from fleetrl.envs.factory import SIM_ROBOTS
 from fleetrl.envs.tasks import TASKS
-from fleetrl.viz.frames import contact_sheet, save_png, side_by_side
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "demo",
-        help="watch simulated robots do the tasks (live progress, frames as PNG)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "demo", help="watch a simulated robot learn a task (or --scripted: a tour of robots and tasks)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--robots", nargs="+", choices=SIM_ROBOTS, default=list(SIM_ROBOTS), help="simulated robots to run")
-    parser.add_argument("--tasks", nargs="+", choices=sorted(TASKS), default=sorted(TASKS), help="tasks to run")
-    parser.add_argument("--episodes", type=positive_int, default=3, help="episodes per robot and task (default 3)")
     parser.add_argument("--out", type=Path, default=None, help="results folder (default runs/demo-<timestamp>)")
-    parser.add_argument("--unpaced", action="store_true", help="run as fast as possible instead of at 10 Hz")
-    parser.add_argument("--frame-every", type=positive_int, default=5, help="keep a camera frame every N steps")
+    parser.add_argument("--seconds", type=positive_int, default=None, help="learning: wall-time budget (default 240)")
+    parser.add_argument("--scripted", action="store_true", help="scripted experts instead of learning")
+    parser.add_argument("--robots", nargs="+", choices=SIM_ROBOTS, default=list(SIM_ROBOTS), help="scripted: robots")
+    parser.add_argument("--tasks", nargs="+", choices=sorted(TASKS), default=sorted(TASKS), help="scripted: tasks")
+    parser.add_argument("--episodes", type=positive_int, default=3, help="scripted: episodes per robot and task")
+    parser.add_argument("--unpaced", action="store_true", help="scripted: run as fast as possible instead of 10 Hz")
+    parser.add_argument("--frame-every", type=positive_int, default=5, help="scripted: keep a frame every N steps")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    out = args.out or Path("runs") / f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
-    console = Console()
-    console.print(f"[bold]fleetrl demo[/]: {', '.join(args.robots)} x {', '.join(args.tasks)}, "
-                  f"{args.episodes} episode(s) each, {'unpaced' if args.unpaced else 'paced at 10 Hz'}")
-    summary = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[status]}"), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        for robot in args.robots:
-            for task in args.tasks:
-                summary.append(_run_pair(robot, task, args, out, progress, console))
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    console.print(f"[bold green]done[/]: frames and summary in [bold]{out}[/] "
-                  f"(contact sheets: {', '.join(s['contact_sheet'] for s in summary)})")
-    return 0
+    if args.scripted:
+        from fleetrl.demo.scripted import run_scripted
 
+        return run_scripted(args)
+    from fleetrl.demo.learning import run_learning
 
-def _run_pair(robot: str, task: str, args, out: Path, progress: Progress, console: Console) -> dict:
-    env = make_task_env(task, robot=robot, obs_mode="pixels", paced=not args.unpaced)
-    expert = expert_for(env)
-    bar = progress.add_task(f"{robot:9s} {task:13s}", total=args.episodes * env.task.max_episode_steps, status="")
-    frames, results = [], []
-    try:
-        for episode in range(args.episodes):
-            def on_step(step, obs, episode=episode):
-                if step > 0:
-                    progress.advance(bar)
-                if step % args.frame_every == 0:
-                    label = f"{robot} {task} ep{episode} t{step}"
-                    frame = side_by_side(obs.images, label)
-                    save_png(frame, out / "frames" / robot / task / f"ep{episode:02d}_t{step:03d}.png")
-                    frames.append(frame)
-
-            result = run_episode(env, expert.act, seed=episode, on_step=on_step)
-            results.append(result)
-            done_steps = (episode + 1) * env.task.max_episode_steps
-            progress.update(bar, completed=done_steps, status=f"{sum(r.success for r in results)}/{len(results)} solved")
-            console.log(f"{robot} {task} episode {episode}: {'success' if result.success else 'failure'} "
-                        f"in {result.steps} steps")
-        rate = env.robot.rate_report()
-    finally:
-        env.close()
-    sheet = save_png(contact_sheet(frames[-16:], columns=4), out / f"{robot}_{task}.png")
-    return {
-        "robot": robot,
-        "task": task,
-        "episodes": len(results),
-        "success_rate": sum(r.success for r in results) / len(results),
-        "mean_steps": sum(r.steps for r in results) / len(results),
-        "paced_rate_hz": rate.achieved_hz,
-        "jitter_ms_p99": rate.jitter_ms_p99,
-        "contact_sheet": str(sheet),
-    }
+    return run_learning(args)

@@ -26,8 +26,10 @@ class RobotEnv(gym.Env):
     `obs_mode="pixels"`: a dict with "state" (proprioception only, float32 (8,)) and one uint8
     (H, W, 3) image per robot camera, keyed by camera name; no privileged simulator state.
 
-    Reward is 1.0 on the step that succeeds (the episode then terminates) and 0.0 otherwise;
-    `reward="shaped"` gives the task's dense progress signal instead. `info` carries "success",
+    `reward="sparse"`: 1.0 on the step that succeeds, and the episode then terminates.
+    `reward="shaped"`: the task's dense progress signal in [0, 1] every step (1.0 while the task
+    is done), and success does not end the episode: the robot must hold it until the time limit.
+    (Ending it would make a dense reward pay better for hovering near success than for success.) `info` carries "success",
     the robot's "applied_action" (after safety clipping) and "robot_timestamp".
     The environment connects the robot on first reset and disconnects it on `close()`.
     """
@@ -70,7 +72,8 @@ class RobotEnv(gym.Env):
             spaces[cam.name] = gym.spaces.Box(0, 255, shape=(cam.height, cam.width, 3), dtype=np.uint8)
         return gym.spaces.Dict(spaces)
 
-    def _policy_observation(self, obs: Observation) -> Any:
+    def policy_observation(self, obs: Observation) -> Any:
+        """What the policy sees of a raw robot observation, in this env's obs_mode."""
         if self.obs_mode == "state":
             return np.concatenate([obs.proprio(), self.task.state_features(obs)])
         out: dict[str, np.ndarray] = {"state": obs.proprio()}
@@ -88,7 +91,7 @@ class RobotEnv(gym.Env):
         self.actions.hold_quat = obs.ee_quat.copy()
         self.last_observation = obs
         self.elapsed_steps = 0
-        return self._policy_observation(obs), {"success": False, "robot_timestamp": obs.timestamp}
+        return self.policy_observation(obs), {"success": False, "robot_timestamp": obs.timestamp}
 
     def step(self, action):
         assert self.last_observation is not None, "call reset() before step()"
@@ -98,10 +101,12 @@ class RobotEnv(gym.Env):
         self.last_observation = obs
         self.elapsed_steps += 1
         success = self.task.success(obs)
-        reward = self.task.shaped_reward(obs) if self.reward_mode == "shaped" else float(success)
-        truncated = self.elapsed_steps >= self.task.max_episode_steps and not success
+        shaped = self.reward_mode == "shaped"
+        reward = self.task.shaped_reward(obs) if shaped else float(success)
+        terminated = success and not shaped
+        truncated = self.elapsed_steps >= self.task.max_episode_steps and not terminated
         info = {"success": success, "applied_action": applied, "robot_timestamp": obs.timestamp}
-        return self._policy_observation(obs), reward, success, truncated, info
+        return self.policy_observation(obs), reward, terminated, truncated, info
 
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array" or self.last_observation is None:
