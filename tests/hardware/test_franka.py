@@ -314,8 +314,9 @@ def test_send_action_keeps_the_control_clock(franky):
         start = time.perf_counter()
         for _ in range(6):
             robot.send_action(np.zeros(7))
-        assert time.perf_counter() - start >= 5 / 100.0 * 0.9
-        assert robot.rate_report().steps == 5
+        # Each action lasts one control period from the reset on: six actions take six periods.
+        assert time.perf_counter() - start >= 6 / 100.0 * 0.9
+        assert robot.rate_report().steps == 6
 
 
 # -- health, cameras and config ----------------------------------------------------------------

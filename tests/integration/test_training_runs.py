@@ -151,3 +151,41 @@ def test_a_bad_config_key_fails_before_anything_starts(tmp_path):
     assert "runtime.totl_env_steps: unknown key" in result.stderr
     result = train(str(config), "env.id=NoSuchEnv-v9", timeout=60)
     assert result.returncode == 2 and "env.id" in result.stderr
+
+
+def test_sigterm_checkpoints_and_says_how_to_resume(tmp_path):
+    run_dir = tmp_path / "run"
+    proc = _start(write_config(tmp_path), run_dir, "runtime.total_env_steps=100000", "runtime.max_wall_time_s=300")
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (
+            (run_dir / "metrics.jsonl").exists() and records(run_dir) and records(run_dir)[-1]["updates"] > 20
+        ):
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=90)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr[-2000:]
+    assert f"fleetrl train --resume {run_dir}" in stderr
+    assert list((run_dir / "checkpoints").glob("*"))
+
+
+def test_a_killed_inference_worker_is_named_and_replaced(tmp_path):
+    run_dir = tmp_path / "run"
+    proc = _start(write_config(tmp_path), run_dir, "runtime.total_env_steps=4000", "runtime.inference=remote")
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (
+            (run_dir / "metrics.jsonl").exists() and records(run_dir) and records(run_dir)[-1]["updates"] > 20
+        ):
+            time.sleep(0.5)
+        killed = json.loads((run_dir / "workers.json").read_text())["inference0"]["pid"]
+        os.kill(killed, signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=180)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, stderr[-3000:]
+    assert "inference0 failed" in stdout.replace("\n", " ")
+    assert json.loads((run_dir / "workers.json").read_text())["inference0"]["pid"] != killed
+    assert records(run_dir)[-1]["env_steps"] >= 4000

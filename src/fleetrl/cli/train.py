@@ -80,4 +80,7 @@ def _train(config, run_dir, args) -> int:
     console.print(f"results in [bold]{run_dir.path}[/] (metrics.jsonl, learning_curve.png, checkpoints/, tensorboard/)")
     if code != 0:
         print(f"fleetrl train: stopped: {trainer.failure}", file=sys.stderr)
+    elif trainer.interrupted:
+        print(f"fleetrl train: interrupted; continue with: fleetrl train --resume {run_dir.path}", file=sys.stderr)
+        return 130
     return code

@@ -30,7 +30,8 @@ class RateReport:
 class Pacer:
     """Sleeps so that successive `wait()` calls return on a fixed grid of `period_s` seconds.
 
-    The grid is anchored at the first `wait()` (or `restart()`); a loop that falls behind by
+    The grid is anchored at `restart()` (the first `wait()` then returns one period later) or,
+    without one, at the first `wait()` (which then returns at once); a loop that falls behind by
     more than one period re-anchors instead of bursting to catch up, as a real controller would.
     Records every period it measured, for `report()`.
     """
@@ -47,9 +48,10 @@ class Pacer:
         self._periods: list[float] = []
 
     def restart(self) -> None:
-        """Forget the grid (for example after a reset that took longer than a period)."""
-        self._next = None
-        self._last = None
+        """Start a new grid now (for example after a reset, which takes longer than a period)."""
+        now = self._clock()
+        self._next = now + self.period_s
+        self._last = now
 
     def wait(self) -> None:
         now = self._clock()

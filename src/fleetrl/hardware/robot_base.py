@@ -69,10 +69,11 @@ class SafeRobot(Robot):
         safe = clip_action(action, self._current_ee_pos(), self.limits)
         if not np.allclose(safe, np.asarray(action, dtype=np.float64), rtol=0.0, atol=1e-12):
             self.clipped_steps += 1
-        if self.paced:
-            # The action goes out on the control clock, like a real controller's fixed-rate loop.
-            self.pacer.wait()
         self._apply_action(safe)
+        if self.paced:
+            # An action lasts one control period: return at its end, on the wall-clock grid, like
+            # a real controller's fixed-rate loop (100 steps after a reset take 10 s at 10 Hz).
+            self.pacer.wait()
         return safe
 
     def health(self) -> Health:

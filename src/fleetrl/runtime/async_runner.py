@@ -59,6 +59,8 @@ class AsyncRun:
                 reason = "its loop ended before the run did"
             except RayError as err:
                 reason = describe_failure(err)
+            if name != "learner" and not self.t.check_inference_of(self.t.worker_names.index(name)):
+                return False
             if not self.t.allow_restart(name, reason):
                 return False
             self._restart(name)

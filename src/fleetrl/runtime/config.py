@@ -78,12 +78,18 @@ class RuntimeConfig(BaseModel):
     max_env_steps_ahead: int | None = Field(
         None, ge=1, description="Acting waits when env steps run this far ahead of learner updates / utd_ratio (None: robots never wait)."
     )
+    report_every_s: float = Field(
+        0.5, gt=0, description="An env worker ships its transitions, reports and picks up newer weights at least this often."
+    )
     chunk_size: int = Field(32, ge=1, description="Transitions an env worker sends to the buffer at once.")
     channel_capacity: int = Field(8, ge=1, description="Chunks in flight per env worker before it waits (backpressure).")
     sync_episodes_per_round: int = Field(4, ge=1, description="Sync mode: episodes per robot collected before each training phase.")
     sync_updates_per_round: int | None = Field(None, description="Sync mode: learner steps per round (default: env steps collected x utd).")
     eval_every_s: float = Field(120.0, gt=0, description="Seconds between evaluations of the deterministic policy.")
     eval_episodes: int = Field(10, ge=1, description="Episodes per evaluation.")
+    target_eval_success: float | None = Field(
+        None, gt=0, le=1, description="End the run once an evaluation reaches this success rate (None: run the full budget)."
+    )
     checkpoint_every_s: float = Field(120.0, gt=0, description="Seconds between checkpoints (and one at the end).")
     log_every_s: float = Field(5.0, gt=0, description="Seconds between metrics lines.")
     restart_failed_workers: bool = Field(True, description="Restart a worker that dies (up to max_restarts) instead of stopping.")

@@ -67,6 +67,7 @@ class EnvWorker:
         self.obs, _ = self.env.reset(seed=seed)
         self.episode_return = 0.0
         self.control = Control(False, 0, 0, 0, 0, 0.0)
+        self.last_report = time.monotonic()
         self.acting_version = 0
 
     # -- the loops -------------------------------------------------------------------------------
@@ -78,7 +79,7 @@ class EnvWorker:
         while not self.control.stop:
             self._wait_for_turn()
             self._step()
-            if self.builder.ready:
+            if self.builder.ready or self._report_due():
                 self._ship_chunk()
         self._ship_chunk()
         self.stats.state = "stopped"
@@ -93,7 +94,7 @@ class EnvWorker:
         target = self.stats.episodes + episodes
         while self.stats.episodes < target:
             self._step()
-            if self.builder.ready:
+            if self.builder.ready or self._report_due():
                 self._ship_chunk(refresh=False)
         self._ship_chunk(refresh=False)
         self.stats.state = "waiting"
@@ -130,11 +131,8 @@ class EnvWorker:
             self.obs, action, float(reward), next_obs, bool(terminated), bool(truncated),
             policy_version=version, robot=self.index, source=SOURCE_ONLINE,
         )
-        staleness = max(0, self.control.latest_version - version) if version > 0 else 0
         self.stats.env_steps += 1
         self.stats.policy_version = version
-        self.stats.staleness_sum += staleness
-        self.stats.staleness_max = max(self.stats.staleness_max, staleness)
         self.episode_return += float(reward)
         if terminated or truncated:
             success = bool(info.get("success", info.get("is_success", False)))
@@ -152,6 +150,9 @@ class EnvWorker:
 
     # -- talking to the rest ---------------------------------------------------------------------
 
+    def _report_due(self) -> bool:
+        return time.monotonic() - self.last_report >= self.config.runtime.report_every_s
+
     def _ship_chunk(self, refresh: bool = True) -> None:
         chunk = self.builder.flush()
         if chunk is not None:
@@ -159,9 +160,20 @@ class EnvWorker:
             self.links.send_chunk(chunk)
             self.stats.waiting_s += time.perf_counter() - start
         self.control = self.links.report(self.stats)
+        self.last_report = time.monotonic()
+        if chunk is not None:
+            self._record_staleness(chunk["policy_version"])
         self.stats.inference_ms = self.stats.inference_ms[-256:]
         if refresh:
             self._refresh_weights()
+
+    def _record_staleness(self, versions: np.ndarray) -> None:
+        """How many versions behind the newest its actions' weights were when the data arrived."""
+        acted = versions[versions > 0]  # version 0: uniform exploration before any weights
+        if acted.size:
+            behind = np.maximum(self.control.latest_version - acted, 0)
+            self.stats.staleness_sum += float(behind.sum())
+            self.stats.staleness_max = max(self.stats.staleness_max, int(behind.max()))
 
     def _refresh_weights(self, force: bool = False) -> None:
         """Load newer weights between steps; wait for them only when acting is too stale."""

@@ -105,7 +105,7 @@ class LiveProgress:
         elapsed = self._clock() - self._start
         steps = int(s.get("env_steps", 0))
         parts = [
-            f"[{_duration(elapsed)}/{_duration(self.max_wall_time_s)}]",
+            f"[{_duration(elapsed)}/{_duration(self.max_wall_time_s)}] "
             f"env steps {steps}/{self.total_env_steps} ({100 * steps / max(self.total_env_steps, 1):.1f}%)",
         ]
         if "env_steps_per_s" in s:

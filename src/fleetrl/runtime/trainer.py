@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import random
+import signal
 import time
 from typing import Any
 
 import numpy as np
 import ray
 import torch
+from ray.exceptions import GetTimeoutError, RayError
 
 from fleetrl.comm.ray_links import ray_weight_fetcher
 from fleetrl.core.errors import WorkerFailure
@@ -54,6 +56,7 @@ class Trainer:
         self.last_eval: dict[str, Any] = {}
         self.failure: str | None = None
         self.where: dict[str, dict] = {}
+        self.interrupted = False  # set by a signal handler: finish cleanly (final checkpoint) and stop
         self._seed_everything(config.seed)
 
     # -- set-up ----------------------------------------------------------------------------------
@@ -69,8 +72,15 @@ class Trainer:
             np.random.seed(seed)
             torch.manual_seed(seed)
 
+    def _stop_on_signal(self, signum, frame) -> None:
+        """Ctrl-C or SIGTERM: finish cleanly (final checkpoint), so the run can be resumed."""
+        self.interrupted = True
+        self.log(f"[yellow]{signal.Signals(signum).name}: stopping after a final checkpoint")
+
     def start(self) -> None:
         assembly.start_ray(self.config)
+        # Installed after Ray starts, so that Ray's own handlers do not replace them.
+        self._previous_handlers = {sig: signal.signal(sig, self._stop_on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         self.started = time.monotonic()
         self.hub = assembly.spawn_hub(*self.base)
         learner_state = self.resume_state
@@ -78,10 +88,8 @@ class Trainer:
             self.config, self.observation_space, self.action_space, self.hub, self.config.seed, learner_state
         )
         ray.get(self.hub.set_learner.remote([self.learner]), timeout=self.config.runtime.call_timeout_s)
-        self.inference = [
-            assembly.spawn_inference_worker(self.config, self.observation_space, self.action_space, self.hub, self.config.seed + 100 + i)
-            for i in range(self.config.runtime.num_inference_workers if self.config.runtime.inference == "remote" else 0)
-        ]
+        remote = self.config.runtime.inference == "remote"
+        self.inference = [self._spawn_inference_worker(i) for i in range(self.config.runtime.num_inference_workers if remote else 0)]
         self.env_workers = [self._spawn_env_worker(i) for i in range(len(self.worker_names))]
         self.worker_started = {name: time.monotonic() for name in self.worker_names}
         if self.resume_state is not None:  # inference resumes from the checkpoint's weights
@@ -98,6 +106,30 @@ class Trainer:
         """
         self.where[name] = self.call(actor.where.remote())
         write_text_atomic(self.run_dir.path / "workers.json", json.dumps(self.where, indent=2))
+
+    def _spawn_inference_worker(self, index: int):
+        return assembly.spawn_inference_worker(
+            self.config, self.observation_space, self.action_space, self.hub, self.config.seed + 100 + index
+        )
+
+    def check_inference_of(self, env_index: int) -> bool:
+        """Ping the inference worker env worker `env_index` uses; replace it when it is gone.
+
+        Returns False when it had to be replaced and may not be (restarts off or used up).
+        """
+        if not self.inference:
+            return True
+        index = env_index % len(self.inference)
+        name = f"inference{index}"
+        try:
+            self.call(self.inference[index].where.remote(), timeout_s=10.0)
+            return True
+        except (RayError, GetTimeoutError) as err:
+            if not self.allow_restart(name, describe_failure(err)):
+                return False
+            self.inference[index] = self._spawn_inference_worker(index)
+            self.record_where(name, self.inference[index])
+            return True
 
     def _spawn_env_worker(self, index: int):
         inference = self.inference[index % len(self.inference)] if self.inference else None
@@ -117,7 +149,10 @@ class Trainer:
 
     def done(self, snap: dict[str, Any]) -> bool:
         rt = self.config.runtime
-        return snap["env_steps"] >= rt.total_env_steps or self.wall_time_s() >= rt.max_wall_time_s
+        if self.interrupted:
+            return True
+        reached = rt.target_eval_success is not None and self.last_eval.get("success_rate", 0.0) >= rt.target_eval_success
+        return reached or snap["env_steps"] >= rt.total_env_steps or self.wall_time_s() >= rt.max_wall_time_s
 
     def record(self, snap: dict[str, Any], previous: dict[str, Any] | None, dt: float) -> dict[str, Any]:
         """One metrics line from a hub snapshot (and the one before, for rates)."""
@@ -180,7 +215,9 @@ class Trainer:
             return None
         policy = build_policy(self.config.policy, self.observation_space, self.action_space, seed=self.config.seed)
         policy.load_weights(found[1], found[0])
-        result = evaluate_policy(policy, self.config.env, self.config.runtime.eval_episodes, seed=10_000 + env_steps)
+        # Simulated robots evaluate unpaced: the wall clock adds nothing to a policy's score.
+        env_config = self.config.env.model_copy(update={"paced": False})
+        result = evaluate_policy(policy, env_config, self.config.runtime.eval_episodes, seed=10_000 + env_steps)
         self.last_eval = {"success_rate": result["success_rate"], "return_mean": result["mean_return"],
                           "env_steps": env_steps, "policy_version": found[0]}
         return result
@@ -224,6 +261,8 @@ class Trainer:
             self.console.print(message)
 
     def shutdown(self) -> None:
+        for sig, handler in getattr(self, "_previous_handlers", {}).items():
+            signal.signal(sig, handler)
         self.metrics.plot_learning_curve()
         self.metrics.close()
         ray.shutdown()
