@@ -25,6 +25,7 @@ import numpy as np
 
 from fleetrl.buffer.transitions import SOURCE_DEMO, ChunkBuilder, chunk_len, concat_chunks
 from fleetrl.core.errors import FleetrlError
+from fleetrl.core.files import fsync_dir
 
 META_KEY = "__meta__"
 FORMAT = "fleetrl-demos"
@@ -60,22 +61,8 @@ def save_demos(path: str | Path, chunk: Mapping[str, np.ndarray], meta: Mapping[
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return path
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable too (not possible on every platform, hence best effort)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def load_demos(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

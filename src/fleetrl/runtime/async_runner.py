@@ -67,35 +67,22 @@ class AsyncRun:
         return True
 
     def run(self, progress: LiveProgress) -> int:
-        t, rt = self.t, self.t.config.runtime
+        t = self.t
         t.start()
         self._start_loops()
-        previous, last_log = None, time.monotonic()
-        last_eval = last_checkpoint = time.monotonic()
         ok = True
         while True:
             time.sleep(TICK_S)
             snap = t.snapshot()
-            now = time.monotonic()
-            record = t.record(snap, previous, now - last_log)
-            progress.update(t.progress_view(record, snap))
             if t.done(snap):
                 break
             ok = self._check_workers(snap)
             if not ok:
                 break
-            if now - last_log >= rt.log_every_s:
-                t.metrics.log(record)
-                previous, last_log = snap, now
-            if now - last_eval >= rt.eval_every_s:
-                t.evaluate(snap["env_steps"])
-                last_eval = time.monotonic()
-            if now - last_checkpoint >= rt.checkpoint_every_s:
-                t.checkpoint(snap)
-                last_checkpoint = time.monotonic()
-        return self._finish(progress, ok, previous, last_log)
+            t.tick(snap, progress)
+        return self._finish(progress, ok)
 
-    def _finish(self, progress: LiveProgress, ok: bool, previous, last_log: float) -> int:
+    def _finish(self, progress: LiveProgress, ok: bool) -> int:
         t = self.t
         t.call(t.hub.request_stop.remote())
         # Loops see the stop flag at their next report; give them one deadline to wind down.
@@ -107,7 +94,5 @@ class AsyncRun:
             t.checkpoint(snap)
         except RayError as err:  # the learner is the failed worker: the last good checkpoint stands
             t.log(f"[yellow]final checkpoint skipped: {describe_failure(err)}")
-        record = t.record(snap, previous, time.monotonic() - last_log)
-        t.metrics.log(record)
-        progress.update(t.progress_view(record, snap))
+        t.log_final(snap, progress)
         return EXIT_OK if ok else EXIT_FAILED

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import torch
 
-from fleetrl.runtime.run_dir import CHECKPOINT_GLOB, RunDir, fsync_dir, write_text_atomic
+from fleetrl.core.files import fsync_dir, write_text_atomic
+from fleetrl.runtime.run_dir import CHECKPOINT_GLOB, RunDir
 
 log = logging.getLogger(__name__)
 

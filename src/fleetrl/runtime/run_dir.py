@@ -15,11 +15,11 @@ A folder is a fleetrl run when it holds `config.yaml` and a `checkpoints/` folde
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 from fleetrl.core.errors import ConfigError
+from fleetrl.core.files import write_text_atomic
 from fleetrl.runtime.config import RunConfig, dump_run_config, load_run_config
 
 CONFIG_FILE = "config.yaml"
@@ -133,31 +133,3 @@ def _new_run_folder(root: Path, name: str) -> Path:
         candidate = root / f"{name}-{stamp}-{suffix}"
         suffix += 1
     return candidate
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename or unlink in `folder` durable (a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `path` so a reader sees the old content or the new one, never a torn file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    fsync_dir(path.parent)

@@ -42,11 +42,9 @@ class SyncRun:
         return collected
 
     def run(self, progress: LiveProgress) -> int:
-        t, rt = self.t, self.t.config.runtime
+        t = self.t
         t.start()
         t.call(t.learner.publish.remote())
-        previous, last_log = None, time.monotonic()
-        last_eval = last_checkpoint = time.monotonic()
         ok = True
         while True:
             snap = t.snapshot()
@@ -58,25 +56,11 @@ class SyncRun:
                 t.failure = f"a worker failed in synchronous mode ({describe_failure(err)})"
                 ok = False
                 break
-            snap = t.snapshot()
-            now = time.monotonic()
-            record = t.record(snap, previous, now - last_log)
-            progress.update(t.progress_view(record, snap))
-            if now - last_log >= rt.log_every_s:
-                t.metrics.log(record)
-                previous, last_log = snap, now
-            if now - last_eval >= rt.eval_every_s:
-                t.evaluate(snap["env_steps"])
-                last_eval = time.monotonic()
-            if now - last_checkpoint >= rt.checkpoint_every_s:
-                t.checkpoint(snap)
-                last_checkpoint = time.monotonic()
+            t.tick(t.snapshot(), progress)
         t.call(t.hub.request_stop.remote())
         snap = t.snapshot()
         if ok:
             t.evaluate(snap["env_steps"])
             t.checkpoint(snap)
-        record = t.record(snap, previous, time.monotonic() - last_log)
-        t.metrics.log(record)
-        progress.update(t.progress_view(record, snap))
+        t.log_final(snap, progress)
         return EXIT_OK if ok else EXIT_FAILED

@@ -20,6 +20,7 @@ from ray.exceptions import GetTimeoutError, RayError
 
 from fleetrl.comm.ray_links import ray_weight_fetcher
 from fleetrl.core.errors import WorkerFailure
+from fleetrl.core.files import write_text_atomic
 from fleetrl.policies import build_policy
 from fleetrl.runtime import assembly
 from fleetrl.runtime.checkpoint import load_latest_checkpoint, save_checkpoint
@@ -27,7 +28,7 @@ from fleetrl.runtime.config import RunConfig
 from fleetrl.runtime.env_factory import make_worker_env, worker_label
 from fleetrl.runtime.evaluate import evaluate_policy
 from fleetrl.runtime.metrics import MetricsLogger
-from fleetrl.runtime.run_dir import RunDir, write_text_atomic
+from fleetrl.runtime.run_dir import RunDir
 
 
 def _spaces(config: RunConfig):
@@ -79,6 +80,9 @@ class Trainer:
 
     def start(self) -> None:
         assembly.start_ray(self.config)
+        self._previous: dict[str, Any] | None = None
+        self._shown_rates: dict[str, float] = {}
+        self._last_log = self._last_eval = self._last_checkpoint = time.monotonic()
         # Installed after Ray starts, so that Ray's own handlers do not replace them.
         self._previous_handlers = {sig: signal.signal(sig, self._stop_on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         self.started = time.monotonic()
@@ -155,7 +159,7 @@ class Trainer:
         return reached or snap["env_steps"] >= rt.total_env_steps or self.wall_time_s() >= rt.max_wall_time_s
 
     def record(self, snap: dict[str, Any], previous: dict[str, Any] | None, dt: float) -> dict[str, Any]:
-        """One metrics line from a hub snapshot (and the one before, for rates)."""
+        """One metrics line from a hub snapshot; rates are over the `dt` seconds since `previous`."""
         workers = snap["workers"].values()
         recent = [s for w in workers for s in w["recent_success"]]
         returns = [r for w in workers for r in w["recent_returns"]]
@@ -186,6 +190,30 @@ class Trainer:
                 record[key] = learner[key]
         record.update({f"eval_{k}": v for k, v in self.last_eval.items()})
         return record
+
+    def tick(self, snap: dict[str, Any], progress) -> None:
+        """Show a snapshot, then do what is due: a metrics line, an evaluation, a checkpoint."""
+        rt, now = self.config.runtime, time.monotonic()
+        # Rates over the whole span since the last logged line: workers report every half
+        # second, so a span of one tick would show a rate of 0 or double the truth.
+        record = self.record(snap, self._previous, now - self._last_log)
+        if now - self._last_log >= rt.log_every_s:
+            self.metrics.log(record)
+            self._previous, self._last_log = snap, now
+            self._shown_rates = {k: record[k] for k in ("env_steps_per_s", "updates_per_s") if k in record}
+        progress.update(self.progress_view({**record, **self._shown_rates}, snap))
+        if now - self._last_eval >= rt.eval_every_s:
+            self.evaluate(snap["env_steps"])
+            self._last_eval = time.monotonic()
+        if now - self._last_checkpoint >= rt.checkpoint_every_s:
+            self.checkpoint(snap)
+            self._last_checkpoint = time.monotonic()
+
+    def log_final(self, snap: dict[str, Any], progress) -> None:
+        """The last metrics line of the run (after its final evaluation and checkpoint)."""
+        record = self.record(snap, self._previous, time.monotonic() - self._last_log)
+        self.metrics.log(record)
+        progress.update(self.progress_view(record, snap))
 
     def progress_view(self, record: dict[str, Any], snap: dict[str, Any]) -> dict[str, Any]:
         view = dict(record)
