@@ -89,7 +89,7 @@ class AsyncRun:
         ray.wait(list(self.loops.values()), num_returns=len(self.loops), timeout=t.config.runtime.call_timeout_s)
         snap = t.snapshot()
         if ok:
-            t.evaluate(snap["env_steps"])
+            t.final_evaluation(snap)
         try:
             t.checkpoint(snap)
         except RayError as err:  # the learner is the failed worker: the last good checkpoint stands

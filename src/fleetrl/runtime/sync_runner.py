@@ -60,7 +60,7 @@ class SyncRun:
         t.call(t.hub.request_stop.remote())
         snap = t.snapshot()
         if ok:
-            t.evaluate(snap["env_steps"])
+            t.final_evaluation(snap)
             t.checkpoint(snap)
         t.log_final(snap, progress)
         return EXIT_OK if ok else EXIT_FAILED

@@ -58,6 +58,7 @@ class Trainer:
         self.failure: str | None = None
         self.where: dict[str, dict] = {}
         self.interrupted = False  # set by a signal handler: finish cleanly (final checkpoint) and stop
+        self.reached_target = False  # an evaluation reached runtime.target_eval_success
         self._seed_everything(config.seed)
 
     # -- set-up ----------------------------------------------------------------------------------
@@ -155,8 +156,9 @@ class Trainer:
         rt = self.config.runtime
         if self.interrupted:
             return True
-        reached = rt.target_eval_success is not None and self.last_eval.get("success_rate", 0.0) >= rt.target_eval_success
-        return reached or snap["env_steps"] >= rt.total_env_steps or self.wall_time_s() >= rt.max_wall_time_s
+        target = rt.target_eval_success
+        self.reached_target = target is not None and self.last_eval.get("success_rate", 0.0) >= target
+        return self.reached_target or snap["env_steps"] >= rt.total_env_steps or self.wall_time_s() >= rt.max_wall_time_s
 
     def record(self, snap: dict[str, Any], previous: dict[str, Any] | None, dt: float) -> dict[str, Any]:
         """One metrics line from a hub snapshot; rates are over the `dt` seconds since `previous`."""
@@ -203,11 +205,17 @@ class Trainer:
             self._shown_rates = {k: record[k] for k in ("env_steps_per_s", "updates_per_s") if k in record}
         progress.update(self.progress_view({**record, **self._shown_rates}, snap))
         if now - self._last_eval >= rt.eval_every_s:
-            self.evaluate(snap["env_steps"])
+            if self.evaluate(snap["env_steps"]) is not None:  # every evaluation gets its own line
+                self.metrics.log(self.record(snap, self._previous, now - self._last_log))
             self._last_eval = time.monotonic()
         if now - self._last_checkpoint >= rt.checkpoint_every_s:
             self.checkpoint(snap)
             self._last_checkpoint = time.monotonic()
+
+    def final_evaluation(self, snap: dict[str, Any]) -> None:
+        """Evaluate the final weights, unless the evaluation that ended the run is the final word."""
+        if not self.reached_target:
+            self.evaluate(snap["env_steps"])
 
     def log_final(self, snap: dict[str, Any], progress) -> None:
         """The last metrics line of the run (after its final evaluation and checkpoint)."""
