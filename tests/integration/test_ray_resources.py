@@ -31,6 +31,8 @@ def ray_with_robots() -> Iterator[object]:
     mp = pytest.MonkeyPatch()
     # Keep the single-node cluster on loopback (see MACHINE-NOTES: otherwise Ray picks eth0).
     mp.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    # Ray's own advice when a raylet registers late on a busy 2-core machine (seen in full runs).
+    mp.setenv("RAY_raylet_start_wait_time_s", "120")
     resources = robot_resources(FLEET)
     ray.init(
         address="local",  # a fresh single-node cluster, even if another Ray runs on this machine

@@ -47,6 +47,8 @@ def start_ray(config: RunConfig) -> None:
         ray.init(address=config.runtime.ray_address, include_dashboard=False, log_to_driver=False)
         return
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # keep the local cluster on loopback
+    # A raylet can register late on a loaded 2-core machine; Ray's default wait then fails start-up.
+    os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")
     ray.init(
         address="local",
         num_cpus=max(2, os.cpu_count() or 2),
