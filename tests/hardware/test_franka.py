@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import sys
 import time
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+from fakes import load_fake
 
 from fleetrl.core.errors import ConfigError, RobotConnectionError, UnsafeActionError
 from fleetrl.core.types import CameraSpec
@@ -19,16 +18,6 @@ from fleetrl.hardware.registry import make_robot
 from fleetrl.hardware.robots.franka import FrankaConfig, FrankaRobot
 
 FAST_HZ = 500.0  # paced like the real robot, but quick
-
-
-def load_fake(module_name: str, filename: str) -> ModuleType:
-    """A fresh copy of a fake library from tests/hardware/fakes, named as the real module."""
-    path = Path(__file__).parent / "fakes" / filename
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

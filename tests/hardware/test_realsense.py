@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import time
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+from fakes import load_fake
 
 from fleetrl.core.config import validate
 from fleetrl.core.errors import ConfigError, RobotConnectionError
 from fleetrl.hardware.cameras.base import CameraError
 from fleetrl.hardware.cameras.realsense import RealSenseCamera, RealSenseConfig
-
-
-def load_fake(module_name: str, filename: str) -> ModuleType:
-    """A fresh copy of a fake library from tests/hardware/fakes, named as the real module."""
-    path = Path(__file__).parent / "fakes" / filename
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
