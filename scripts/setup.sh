@@ -37,5 +37,5 @@ fi
 echo "==> installing fleetrl and its pinned dependencies into .venv"
 # torch is pinned to the CPU build (torch==2.13.0); an unpinned torch would pull a CUDA build.
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+.venv/bin/python -m pip install --quiet -e '.[dev,bench]'
 touch .venv/.installed

@@ -23,9 +23,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import gymnasium as gym
 import numpy as np
+
+if TYPE_CHECKING:  # imported where spaces are read, so the storage layer loads without gymnasium
+    import gymnasium as gym
 
 SOURCE_ONLINE = 0
 SOURCE_DEMO = 1
@@ -112,6 +115,8 @@ def concat_chunks(chunks: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.nd
 
 def _obs_layout(space: gym.spaces.Space) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     """Shape and storage dtype of each flat observation key of one observation from `space`."""
+    import gymnasium as gym
+
     if isinstance(space, gym.spaces.Dict):
         layout = {}
         for name, sub in space.spaces.items():
