@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from fleetrl.buffer.demos import save_demos
-from fleetrl.buffer.replay import ReplayBuffer, build_replay
+from fleetrl.buffer.build import build_replay
+from fleetrl.buffer.replay import ReplayBuffer
 from fleetrl.buffer.samplers import MixedSampler
 from fleetrl.buffer.storage import ArrayStorage
 from fleetrl.buffer.transitions import SOURCE_DEMO, SOURCE_ONLINE
@@ -32,7 +33,7 @@ def test_mixed_batches_draw_the_demo_ratio_from_demonstrations(make_chunk):
 
 
 def test_without_demos_batches_are_all_online(make_chunk):
-    buffer = build_replay(BufferConfig(capacity=100), seed=0)
+    buffer = build_replay(BufferConfig(storage="memory", capacity=100), seed=0)
     buffer.add(make_chunk(0, 10, pixels=True))
     batch = buffer.sample(32)
     assert (batch["source"] == SOURCE_ONLINE).all()
@@ -91,7 +92,7 @@ def test_state_dict_round_trip_resumes_identically(make_chunk):
 def test_build_replay_loads_demo_files(tmp_path, make_chunk):
     save_demos(tmp_path / "a.npz", make_chunk(1000, 8, source=SOURCE_DEMO), {"env_id": "x"})
     save_demos(tmp_path / "b.npz", make_chunk(2000, 4, source=SOURCE_DEMO), {"env_id": "x"})
-    config = BufferConfig(capacity=50, demos=[str(tmp_path / "a.npz"), str(tmp_path / "b.npz")], demo_ratio=0.25)
+    config = BufferConfig(storage="memory", capacity=50, demos=[str(tmp_path / "a.npz"), str(tmp_path / "b.npz")], demo_ratio=0.25)
     buffer = build_replay(config, seed=0)
     assert buffer.num_demos == 12 and len(buffer) == 0
     buffer.add(make_chunk(0, 10))
@@ -103,12 +104,12 @@ def test_build_replay_names_the_missing_or_malformed_demo_file(tmp_path, make_ch
     save_demos(good, make_chunk(0, 2, source=SOURCE_DEMO), {})
     missing = tmp_path / "missing.npz"
     with pytest.raises(ConfigError, match=r"buffer\.demos\[1\].*missing\.npz"):
-        build_replay(BufferConfig(demos=[str(good), str(missing)]))
+        build_replay(BufferConfig(storage="memory", demos=[str(good), str(missing)]))
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip file at all")
     with pytest.raises(ConfigError, match=r"buffer\.demos\[0\].*junk\.npz"):
-        build_replay(BufferConfig(demos=[str(junk)]))
+        build_replay(BufferConfig(storage="memory", demos=[str(junk)]))
     foreign = tmp_path / "foreign.npz"
     np.savez(foreign, reward=np.zeros(3))
     with pytest.raises(ConfigError, match=r"buffer\.demos\[0\].*foreign\.npz.*metadata"):
-        build_replay(BufferConfig(demos=[str(foreign)]))
+        build_replay(BufferConfig(storage="memory", demos=[str(foreign)]))

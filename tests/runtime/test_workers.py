@@ -13,12 +13,13 @@ from fleetrl.runtime.learner_worker import LearnerWorker
 from fleetrl.policies import build_policy
 
 
-def config(**runtime):
+def config(buffer=None, **runtime):
     return parse_run_config(
         {
             "env": {"id": "Pendulum-v1"},
             "policy": {"hidden_sizes": [16, 16]},
             "algorithm": {"batch_size": 32},
+            "buffer": buffer or {"storage": "memory"},
             "runtime": {"learning_starts": 64, "chunk_size": 16, "publish_every": 5, **runtime},
         },
         "test",
@@ -77,18 +78,39 @@ def test_env_worker_streams_chunks_with_versions_and_loads_newer_weights():
     assert worker.stats.episodes == 2 and worker.stats.acting_s > 0
 
 
-def test_learner_waits_for_learning_starts_and_reports_backlog():
-    cfg = config()
+def test_learner_waits_for_learning_starts_and_reports_backlog(tmp_path):
+    cfg = config(buffer={"storage": "disk", "durability": "chunk"})
     hub = RunHub()
     links = InProcessLinks(hub)
     worker = EnvWorker(cfg, 0, links, None, seed=1)
-    learner = LearnerWorker(cfg, worker.env.observation_space, worker.env.action_space, InProcessLearnerLinks(hub), seed=0)
+    spaces = worker.env.observation_space, worker.env.action_space
+    learner = LearnerWorker(cfg, *spaces, InProcessLearnerLinks(hub), seed=0, buffer_path=tmp_path / "buffer")
     links.learner = learner
     assert not learner.may_update()
     worker.collect(episodes=1)
     assert learner.may_update() and learner.backlog() == 200 - 64
     learner.step()
     assert learner.backlog() == 200 - 64 - 1
+    assert learner.stats()["buffer_transitions"] == 200  # durability "chunk": acknowledged on arrival
+    learner.close()
+
+
+def test_a_new_learner_on_the_same_buffer_folder_has_every_acknowledged_transition(tmp_path):
+    cfg = config(buffer={"storage": "disk"})
+    hub = RunHub()
+    links = InProcessLinks(hub)
+    worker = EnvWorker(cfg, 0, links, None, seed=4)
+    spaces = worker.env.observation_space, worker.env.action_space
+    learner = LearnerWorker(cfg, *spaces, InProcessLearnerLinks(hub), seed=0, buffer_path=tmp_path / "buffer")
+    links.learner = learner
+    worker.collect(episodes=2)
+    learner.close()  # commits the group that was still pending
+    again = LearnerWorker(cfg, *spaces, InProcessLearnerLinks(RunHub()), seed=0, buffer_path=tmp_path / "buffer")
+    try:
+        assert again.stats()["buffer_transitions"] == len(again.replay) == 400
+        assert again.replay.sample(32)["obs"].shape == (32, 3)
+    finally:
+        again.close()
 
 
 def test_learner_state_round_trip_continues_versions_and_weights():

@@ -1,29 +1,24 @@
 """The replay buffer a learner samples from: online storage, optional demonstrations, a sampler.
 
-    buffer = build_replay(config.buffer, seed=config.seed)   # loads buffer.demos
+    buffer = ReplayBuffer(ArrayStorage(100_000), UniformSampler(seed))
     buffer.add(chunk)                                        # from a writer thread
     batch = buffer.sample(256)                               # from the learner thread
 
-Storage, sampler and writer are separate pieces with their own `state_dict`, so a persistent
-storage can replace `ArrayStorage` behind the same `Buffer` interface.
+The in-memory replay (config `buffer.storage: memory`); `fleetrl.buffer.persistent` is the one
+on disk. `fleetrl.buffer.build.build_replay` makes either from a run config.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fleetrl.buffer.samplers import MixedSampler, UniformSampler
 from fleetrl.buffer.storage import ArrayStorage
 from fleetrl.buffer.transitions import chunk_len, concat_chunks, unflatten
-from fleetrl.core.errors import ConfigError
 from fleetrl.core.interfaces import Buffer
-
-if TYPE_CHECKING:  # runtime sits above buffer in the import order; only the type is needed
-    from fleetrl.runtime.config import BufferConfig
 
 
 class ReplayBuffer(Buffer):
@@ -117,30 +112,3 @@ def _grown(storage: ArrayStorage, extra: int) -> ArrayStorage:
     if len(storage):
         bigger.add(storage.get_flat(np.arange(len(storage))))
     return bigger
-
-
-def build_replay(config: BufferConfig, seed: int = 0) -> ReplayBuffer:
-    """The replay buffer of a run config's `buffer` section, with its demonstration files loaded.
-
-    Raises `ConfigError` naming `buffer.demos[i]` and the path when a file is missing or malformed.
-    """
-    from fleetrl.buffer.demos import DemoFileError, load_demos
-
-    chunks = []
-    for i, path in enumerate(config.demos):
-        try:
-            chunk, _ = load_demos(path)
-        except FileNotFoundError:
-            raise ConfigError(f"buffer.demos[{i}]: {path}: no such file") from None
-        except (OSError, DemoFileError) as err:
-            raise ConfigError(f"buffer.demos[{i}]: {path}: {err}") from None
-        chunks.append(chunk)
-    if not chunks:
-        return ReplayBuffer(ArrayStorage(config.capacity), UniformSampler(seed))
-    try:
-        demos = concat_chunks(chunks)
-    except ValueError as err:
-        raise ConfigError(f"buffer.demos: the files do not share one layout: {err}") from None
-    demo_storage = ArrayStorage(chunk_len(demos))
-    demo_storage.add(demos)
-    return ReplayBuffer(ArrayStorage(config.capacity), MixedSampler(config.demo_ratio, seed), demo_storage)

@@ -90,9 +90,10 @@ class _EnvActor:
 
 
 class _LearnerActor:
-    def __init__(self, config: RunConfig, observation_space, action_space, hub, seed: int, state=None) -> None:
+    def __init__(self, config: RunConfig, observation_space, action_space, hub, seed: int, state=None,
+                 buffer_path=None) -> None:
         links = RayLearnerLinks(hub, config.runtime.call_timeout_s)
-        self.worker = LearnerWorker(config, observation_space, action_space, links, seed)
+        self.worker = LearnerWorker(config, observation_space, action_space, links, seed, buffer_path)
         if state is not None:
             self.worker.load_state(state)
 
@@ -116,6 +117,9 @@ class _LearnerActor:
 
     def stats(self) -> dict:
         return self.worker.stats()
+
+    def close(self) -> None:
+        self.worker.close()
 
     def where(self) -> dict:
         return _where()
@@ -142,10 +146,10 @@ def spawn_hub(base_env_steps: int, base_updates: int, base_episodes: int):
     return ray.remote(num_cpus=0)(_HubActor).remote(base_env_steps, base_updates, base_episodes)
 
 
-def spawn_learner(config: RunConfig, observation_space, action_space, hub, seed: int, state=None):
+def spawn_learner(config: RunConfig, observation_space, action_space, hub, seed: int, state=None, buffer_path=None):
     gpu = 1 if config.runtime.device.startswith("cuda") else 0
     actor = ray.remote(num_cpus=1, num_gpus=gpu, max_concurrency=4, max_restarts=0)(_LearnerActor)
-    return actor.remote(config, observation_space, action_space, hub, seed, state)
+    return actor.remote(config, observation_space, action_space, hub, seed, state, buffer_path)
 
 
 def spawn_env_worker(config: RunConfig, index: int, hub, inference, seed: int):

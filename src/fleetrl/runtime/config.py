@@ -54,9 +54,37 @@ class BufferConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    capacity: int = Field(200_000, gt=0, description="Transitions kept in memory; the oldest are overwritten.")
-    demos: list[str] = Field(default_factory=list, description="Demonstration files (.npz) mixed into every batch (RLPD).")
+    storage: str = Field(
+        "disk", pattern="^(disk|memory)$",
+        description="'disk': every transition written to the run's buffer folder and kept across crashes and resumes; 'memory': an in-RAM ring, lost at exit.",
+    )
+    path: str | None = Field(None, description="Buffer folder for storage 'disk' (default: <run dir>/buffer).")
+    capacity: int = Field(200_000, gt=0, description="Storage 'memory': transitions kept; the oldest are overwritten.")
+    recent_window: int | None = Field(
+        None, gt=0, description="Storage 'disk': sample online data only from the newest this many transitions (None: all of it)."
+    )
+    durability: str = Field(
+        "group", pattern="^(chunk|episode|group)$",
+        description="When writes are fsynced and acknowledged: every chunk, at each episode end, or every group_commit_ms.",
+    )
+    group_commit_ms: float = Field(50.0, gt=0, description="Longest wait before written transitions are made durable.")
+    compression: str = Field("lz4", pattern="^(none|lz4|zstd)$", description="Compression of camera images on disk.")
+    cache_mb: float = Field(1024.0, ge=0, description="Decoded records held in memory for sampling, in MB.")
+    cache_mode: str = Field(
+        "hot", pattern="^(hot|exact|off)$",
+        description="'hot': batches from the records in memory, rotated in the background; 'exact': uniform over everything, misses read from disk; 'off': every read from disk.",
+    )
+    rotate_per_batch: float = Field(1.0, ge=0, description="Cache mode 'hot': records swapped into memory per batch sampled.")
+    prefetch_batches: int = Field(2, ge=0, description="Batches prepared ahead in a background thread (0: none).")
+    load: list[str] = Field(default_factory=list, description="Earlier runs' buffer folders, sampled read-only alongside this run's data.")
+    demos: list[str] = Field(
+        default_factory=list,
+        description="Demonstrations mixed into every batch (RLPD): .npz files or buffer folders (e.g. from `fleetrl buffer import`).",
+    )
     demo_ratio: float = Field(0.5, ge=0, lt=1, description="Share of each batch drawn from demonstrations when demos are given.")
+    interventions_as_demos: bool = Field(
+        False, description="Route steps a human or scripted expert took over into the demonstration stream."
+    )
 
 
 class RuntimeConfig(BaseModel):

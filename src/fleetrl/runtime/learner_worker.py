@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from fleetrl.algorithms.sac import SACLearner
-from fleetrl.buffer.replay import build_replay
+from fleetrl.buffer.build import build_replay
 from fleetrl.buffer.transitions import chunk_len
 from fleetrl.comm.weights import WeightPublisher
 from fleetrl.runtime.config import RunConfig
@@ -34,7 +35,11 @@ class LearnerLinks(Protocol):
 class LearnerWorker:
     """Trains `SACLearner` on the replay; `run()` for async mode, `train(n)` for sync mode."""
 
-    def __init__(self, config: RunConfig, observation_space, action_space, links: LearnerLinks, seed: int) -> None:
+    def __init__(
+        self, config: RunConfig, observation_space, action_space, links: LearnerLinks, seed: int,
+        buffer_path: Path | None = None,
+    ) -> None:
+        """`buffer_path`: the buffer folder of a disk replay when `config.buffer.path` is unset."""
         torch.set_num_threads(config.runtime.learner_threads)
         device = config.runtime.device
         if device.startswith("cuda") and not torch.cuda.is_available():
@@ -42,7 +47,7 @@ class LearnerWorker:
         self.config = config
         self.links = links
         self.algorithm = SACLearner(config.algorithm, config.policy, observation_space, action_space, device, seed)
-        self.replay = build_replay(config.buffer, seed)
+        self.replay = build_replay(config.buffer, seed, buffer_path)
         self.publisher = WeightPublisher(links)
         self.lock = threading.Lock()
         self.env_steps_received = 0
@@ -127,9 +132,11 @@ class LearnerWorker:
 
     def stats(self) -> dict[str, float]:
         out = {k: float(v) for k, v in self.last_metrics.items() if np.isscalar(v)}
+        if hasattr(self.replay, "stats"):
+            out.update(self.replay.stats())
         out.update(
             updates=float(self.algorithm.updates),
-            buffer_transitions=float(len(self.replay)),
+            buffer_transitions=float(getattr(self.replay, "acknowledged", len(self.replay))),
             env_steps_received=float(self.env_steps_received),
             update_time_s=self.update_time_s,
             policy_version=float(self.version),
@@ -162,5 +169,12 @@ class LearnerWorker:
                 self.publisher.load_state_dict(learner["publisher"])
             if "buffer" in state:
                 self.replay.load_state_dict(state["buffer"])
-            else:  # resumed without its replay: train again once a batch has arrived
-                self.warmup = self.config.algorithm.batch_size
+            # Resumed: train again once a batch of new data has arrived (a disk replay holds
+            # everything acknowledged before; a memory replay starts empty).
+            self.warmup = self.config.algorithm.batch_size
+
+    def close(self) -> None:
+        """Acknowledge what is pending in the replay and release its folder."""
+        close = getattr(self.replay, "close", None)
+        if close is not None:
+            close()

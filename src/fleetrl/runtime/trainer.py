@@ -11,6 +11,7 @@ import json
 import random
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,8 @@ class Trainer:
         self.base_wall_s = float(counters.get("wall_time_s", 0.0))
         self.base = (int(counters.get("env_steps", 0)), int(counters.get("updates", 0)), int(counters.get("episodes", 0)))
         self.metrics = MetricsLogger(run_dir, resume=resume)
+        # Absolute: the learner process may run in another working directory.
+        self.buffer_path = (Path(config.buffer.path) if config.buffer.path else run_dir.path / "buffer").resolve()
         self.worker_names = [worker_label(config.env, i) for i in range(config.env.worker_count())]
         self.restarts: dict[str, int] = {}
         self.observation_space, self.action_space = _spaces(config)
@@ -90,7 +93,8 @@ class Trainer:
         self.hub = assembly.spawn_hub(*self.base)
         learner_state = self.resume_state
         self.learner = assembly.spawn_learner(
-            self.config, self.observation_space, self.action_space, self.hub, self.config.seed, learner_state
+            self.config, self.observation_space, self.action_space, self.hub, self.config.seed, learner_state,
+            self.buffer_path,
         )
         ray.get(self.hub.set_learner.remote([self.learner]), timeout=self.config.runtime.call_timeout_s)
         remote = self.config.runtime.inference == "remote"
@@ -283,10 +287,12 @@ class Trainer:
         return False
 
     def restart_learner(self) -> None:
-        """A new learner from the newest checkpoint (its replay starts empty until the buffer persists)."""
+        """A new learner from the newest checkpoint, reopening the buffer folder (a disk replay keeps
+        every acknowledged transition; a memory replay starts empty)."""
         state = load_latest_checkpoint(self.run_dir)
         self.learner = assembly.spawn_learner(
-            self.config, self.observation_space, self.action_space, self.hub, self.config.seed + len(self.restarts), state
+            self.config, self.observation_space, self.action_space, self.hub, self.config.seed + len(self.restarts), state,
+            self.buffer_path,
         )
         self.call(self.learner.continue_versions_from.remote(self.snapshot()["policy_version"]))
         self.call(self.hub.set_learner.remote([self.learner]))
@@ -301,6 +307,12 @@ class Trainer:
             signal.signal(sig, handler)
         self.metrics.plot_learning_curve()
         self.metrics.close()
+        learner = getattr(self, "learner", None)
+        if learner is not None:  # acknowledge the replay's pending writes before Ray stops the learner
+            try:
+                ray.get(learner.close.remote(), timeout=self.config.runtime.call_timeout_s)
+            except (RayError, TimeoutError) as err:
+                self.log(f"[yellow]the learner did not close its buffer cleanly ({describe_failure(err)})")
         ray.shutdown()
 
 

@@ -1,0 +1,116 @@
+"""The replay a run config's `buffer` section describes, with its demonstrations loaded.
+
+    replay = build_replay(config.buffer, seed=config.seed, default_path=run_dir / "buffer")
+
+Storage "disk" gives a `PersistentReplay` writing shard "learner" of the buffer folder (reopened,
+with everything acknowledged, by `--resume` and by a restarted learner); storage "memory" gives
+the in-RAM `ReplayBuffer`. Every problem is a `ConfigError` naming the config key and the path.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fleetrl.buffer.demos import DemoFileError, load_demos
+from fleetrl.buffer.replay import ReplayBuffer
+from fleetrl.buffer.samplers import MixedSampler, UniformSampler
+from fleetrl.buffer.shard_layout import ShardBusy, find_shards
+from fleetrl.buffer.storage import ArrayStorage
+from fleetrl.buffer.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, chunk_len, concat_chunks
+from fleetrl.core.errors import ConfigError
+
+if TYPE_CHECKING:  # runtime sits above buffer in the import order; only the type is needed
+    from fleetrl.buffer.persistent import PersistentReplay
+    from fleetrl.runtime.config import BufferConfig
+
+LEARNER_SHARD = "learner"
+SHARD_BUSY_WAIT_S = 30.0  # a learner being replaced may take this long to release its shard
+
+
+def _is_npz(path: str) -> bool:
+    return Path(path).suffix == ".npz"
+
+
+def _load_npz_demos(config: BufferConfig) -> list[dict]:
+    chunks = []
+    for i, path in enumerate(config.demos):
+        if not _is_npz(path):
+            continue
+        try:
+            chunk, _ = load_demos(path)
+        except FileNotFoundError:
+            raise ConfigError(f"buffer.demos[{i}]: {path}: no such file") from None
+        except (OSError, DemoFileError) as err:
+            raise ConfigError(f"buffer.demos[{i}]: {path}: {err}") from None
+        chunks.append(chunk)
+    return chunks
+
+
+def _check_buffer_folders(key: str, paths: list[str], skip_npz: bool = False) -> list[Path]:
+    folders = []
+    for i, path in enumerate(paths):
+        if skip_npz and _is_npz(path):
+            continue
+        try:
+            find_shards(Path(path))
+        except FileNotFoundError as err:
+            raise ConfigError(f"{key}[{i}]: {err}") from None
+        folders.append(Path(path))
+    return folders
+
+
+def _memory_replay(config: BufferConfig, seed: int) -> ReplayBuffer:
+    folders = [p for p in config.demos if not _is_npz(p)]
+    if folders or config.load:
+        raise ConfigError("buffer.demos/buffer.load: buffer folders need buffer.storage 'disk'")
+    chunks = _load_npz_demos(config)
+    if not chunks:
+        return ReplayBuffer(ArrayStorage(config.capacity), UniformSampler(seed))
+    try:
+        demos = concat_chunks(chunks)
+    except ValueError as err:
+        raise ConfigError(f"buffer.demos: the files do not share one layout: {err}") from None
+    demo_storage = ArrayStorage(chunk_len(demos))
+    demo_storage.add(demos)
+    return ReplayBuffer(ArrayStorage(config.capacity), MixedSampler(config.demo_ratio, seed), demo_storage)
+
+
+def _disk_replay(config: BufferConfig, seed: int, default_path: Path | None) -> PersistentReplay:
+    from fleetrl.buffer.persistent import CacheConfig, PersistentReplay
+    from fleetrl.buffer.shard_writer import Durability
+
+    path = Path(config.path) if config.path else default_path
+    if path is None:
+        raise ConfigError("buffer.path: storage 'disk' needs a buffer folder (or use buffer.storage: memory)")
+    read_only = _check_buffer_folders("buffer.load", config.load) + _check_buffer_folders(
+        "buffer.demos", config.demos, skip_npz=True
+    )
+    demo_sources = (SOURCE_DEMO, SOURCE_INTERVENTION) if config.interventions_as_demos else (SOURCE_DEMO,)
+    cache = CacheConfig(int(config.cache_mb * (1 << 20)), config.cache_mode, config.rotate_per_batch, config.prefetch_batches)
+    deadline = time.monotonic() + SHARD_BUSY_WAIT_S
+    while True:
+        try:
+            replay = PersistentReplay(
+                path, shard=LEARNER_SHARD, durability=Durability(config.durability, config.group_commit_ms),
+                compression=config.compression, cache=cache, demo_ratio=config.demo_ratio,
+                demo_sources=demo_sources, recent_window=config.recent_window, read_only=read_only, seed=seed,
+            )
+            break
+        except ShardBusy as err:
+            if time.monotonic() > deadline:
+                raise ConfigError(f"buffer.path: {err}") from None
+            time.sleep(0.5)
+        except (OSError, ValueError) as err:
+            raise ConfigError(f"buffer.path: {path}: {err}") from None
+    for chunk in _load_npz_demos(config):
+        replay.add_demos(chunk)
+    return replay
+
+
+def build_replay(config: BufferConfig, seed: int = 0, default_path: Path | None = None):
+    """A `PersistentReplay` (storage "disk", at `config.path` or `default_path`) or a `ReplayBuffer`."""
+    if config.storage == "memory":
+        return _memory_replay(config, seed)
+    return _disk_replay(config, seed, default_path)
