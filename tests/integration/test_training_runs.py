@@ -114,6 +114,58 @@ def _start(config: Path, run_dir: Path, *extra: str) -> subprocess.Popen:
     )
 
 
+def _acknowledged_on_disk(buffer: Path) -> int:
+    from fleetrl.buffer.index import ShardIndex
+    from fleetrl.buffer.shard_layout import INDEX_FILE, find_shards
+
+    total = 0
+    for shard in find_shards(buffer):
+        index = ShardIndex(shard / INDEX_FILE, readonly=True)
+        total += index.transitions()
+        index.close()
+    return total
+
+
+def test_a_run_killed_with_sigkill_resumes_with_every_acknowledged_transition(tmp_path):
+    run_dir = tmp_path / "run"
+    env = dict(os.environ, RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fleetrl.cli.main", "train", str(write_config(tmp_path)), "--run-dir", str(run_dir),
+         *SMALL, "runtime.total_env_steps=100000", "runtime.max_wall_time_s=300"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline:
+            lines = records(run_dir) if (run_dir / "metrics.jsonl").exists() else []
+            if lines and lines[-1]["buffer_transitions"] >= 1200 and list((run_dir / "checkpoints").glob("*")):
+                break
+            time.sleep(0.3)
+        else:
+            raise AssertionError("the run never acknowledged 1200 transitions")
+        workers = json.loads((run_dir / "workers.json").read_text())
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and everything it started, at once
+        for info in workers.values():  # Ray workers, wherever they sit
+            try:
+                os.kill(info["pid"], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    acknowledged = max(line["buffer_transitions"] for line in records(run_dir))
+    assert _acknowledged_on_disk(run_dir / "buffer") >= acknowledged
+    killed_at = records(run_dir)[-1]
+    resumed = train("--resume", str(run_dir), f"runtime.total_env_steps={int(killed_at['env_steps']) + 1500}",
+                    "runtime.max_wall_time_s=300")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    after = [line for line in records(run_dir) if line["wall_time_s"] > killed_at["wall_time_s"]]
+    assert after and after[0]["buffer_transitions"] >= acknowledged  # nothing acknowledged was lost
+    assert after[-1]["buffer_transitions"] >= acknowledged + 1000  # and new data went on arriving
+    assert after[-1]["updates"] > max(line["updates"] for line in records(run_dir)[: len(records(run_dir)) - len(after)])
+
+
 def test_a_killed_learner_is_restarted_and_the_run_finishes(tmp_path):
     run_dir = tmp_path / "run"
     proc = _start(write_config(tmp_path), run_dir, "runtime.total_env_steps=4000", "runtime.max_env_steps_ahead=500")

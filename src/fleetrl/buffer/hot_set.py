@@ -104,7 +104,12 @@ class HotSetLoader:
         self._thread.join(timeout=30)
 
 
-def hot_pool(catalog: Catalog, keys: list[Hashable], pinned: list[int]) -> np.ndarray:
-    """Sorted catalog indices of the cached `keys` plus the `pinned` records."""
-    positions = [catalog.position(key) for key in keys]
-    return np.array(sorted({*[p for p in positions if p is not None], *pinned}), dtype=np.int64)
+def hot_pool(catalog: Catalog, snapshot: Mapping[Hashable, object], pinned: list[int]) -> tuple[np.ndarray, dict]:
+    """Sorted catalog indices of the records in a cache `snapshot` plus the `pinned` records, and
+    the snapshot's chunks by catalog index."""
+    by_index = {}
+    for key, chunk in snapshot.items():
+        position = catalog.position(key)
+        if position is not None:
+            by_index[position] = chunk
+    return np.array(sorted({*by_index, *pinned}), dtype=np.int64), by_index

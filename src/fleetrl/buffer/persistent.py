@@ -220,10 +220,15 @@ class PersistentReplay(Buffer):
             self._segment_damaged(key[0], record, err)
             return None
 
-    def _fetch(self, index: int) -> Mapping[str, np.ndarray] | None:
+    def _fetch(self, index: int, held: Mapping[int, Mapping[str, np.ndarray]]) -> Mapping[str, np.ndarray] | None:
+        """Record `index`: from memory, the hot-set snapshot `held`, the cache, or disk."""
         key = self.catalog.keys[index]
         if key in self._memory:
             return self._memory[key]
+        chunk = held.get(index)
+        if chunk is not None:
+            self.cache.count(1, 0)
+            return chunk
         chunk = self.cache.get(key)
         if chunk is None:
             chunk = self._read_uncached(index)
@@ -231,10 +236,11 @@ class PersistentReplay(Buffer):
                 self.cache.put(key, chunk)
         return chunk
 
-    def _pool(self) -> np.ndarray | None:
+    def _pool(self) -> tuple[np.ndarray | None, dict]:
+        """Mode "hot": the records to draw from (in memory now) and their chunks; else (None, {})."""
         if self.cache_config.mode != "hot":
-            return None
-        return hot_pool(self.catalog, self.cache.keys(), self._pinned)
+            return None, {}
+        return hot_pool(self.catalog, self.cache.snapshot(), self._pinned)
 
     def _split(self, batch_size: int) -> tuple[int, int]:
         online = self.catalog.available(ONLINE, window=self.recent_window)
@@ -248,8 +254,8 @@ class PersistentReplay(Buffer):
         n_demo = int(round(self.demo_ratio * batch_size))
         return batch_size - n_demo, n_demo
 
-    def _draw(self, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-        pool, picks = self._pool(), []
+    def _draw(self, batch_size: int) -> tuple[np.ndarray, np.ndarray, dict]:
+        (pool, held), picks = self._pool(), []
         for stream, k in zip((ONLINE, DEMO), self._split(batch_size)):
             if not k:
                 continue
@@ -258,23 +264,23 @@ class PersistentReplay(Buffer):
             picks.append(self.catalog.draw(self._rng, stream, k, use_pool, window))
         if self._loader is not None:
             self._loader.batch_sampled()
-        return np.concatenate([p[0] for p in picks]), np.concatenate([p[1] for p in picks])
+        return np.concatenate([p[0] for p in picks]), np.concatenate([p[1] for p in picks]), held
 
     def sample_flat(self, batch_size: int) -> dict[str, np.ndarray]:
         """`batch_size` transitions as flat chunk arrays (a new batch, owned by the caller)."""
         if time.monotonic() - self._last_refresh > self.refresh_s:
             self.refresh()
         for _ in range(10):  # a damaged record found mid-batch leaves sampling; draw again
-            records, rows = self._draw(batch_size)
-            batch = self._gather(records, rows)
+            records, rows, held = self._draw(batch_size)
+            batch = self._gather(records, rows, held)
             if batch is not None:
                 return batch
         raise RuntimeError("buffer: could not assemble a batch; too many damaged records (see the log)")
 
-    def _gather(self, records: np.ndarray, rows: np.ndarray) -> dict[str, np.ndarray] | None:
+    def _gather(self, records: np.ndarray, rows: np.ndarray, held: dict) -> dict[str, np.ndarray] | None:
         out: dict[str, np.ndarray] | None = None
         for index in np.unique(records):
-            chunk = self._fetch(int(index))
+            chunk = self._fetch(int(index), held)
             if chunk is None:
                 return None
             if out is None:

@@ -84,6 +84,17 @@ class RecordCache:
             if entry is not None:
                 self.nbytes -= entry[1]
 
+    def snapshot(self) -> dict[Hashable, Mapping[str, np.ndarray]]:
+        """The cached chunks right now (references: evicting later does not take them away)."""
+        with self._lock:
+            return {key: entry[0] for key, entry in self._entries.items()}
+
+    def count(self, hits: int, misses: int) -> None:
+        """Record lookups served from a snapshot."""
+        with self._lock:
+            self.hits += hits
+            self.misses += misses
+
     def keys(self) -> list[Hashable]:
         with self._lock:
             return list(self._entries)
