@@ -42,7 +42,7 @@ def test_sampled_rows_are_bit_identical_to_what_was_written_and_survive_reopenin
         for seq in range(20):
             r.add(chunk(seq))
         assert r.acknowledged == len(r) == 320
-    with replay(tmp_path, mode="off") as r:  # every read from disk
+    with replay(tmp_path, mode="none") as r:  # every read from disk
         assert r.acknowledged == len(r) == 320
         batch = r.sample_flat(200)
     for j in range(200):
@@ -63,7 +63,7 @@ def test_exact_sampling_is_uniform_over_transitions_not_records(tmp_path):
 
 
 def test_hot_mode_samples_only_what_is_in_memory_and_rotates_through_everything(tmp_path):
-    with replay(tmp_path, mode="off") as r:
+    with replay(tmp_path, mode="none") as r:
         for seq in range(40):
             r.add(chunk(seq, n=16, image=(32, 32, 3)))
     per_record = sum(a.nbytes for a in chunk(0, n=16, image=(32, 32, 3)).values())
@@ -129,7 +129,7 @@ def test_a_damaged_segment_is_named_left_out_and_sampling_goes_on(tmp_path, capl
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0xFF
     victim.write_bytes(bytes(data))
-    with caplog.at_level(logging.WARNING), replay(None, mode="off", read_only=[source]) as r:
+    with caplog.at_level(logging.WARNING), replay(None, mode="none", read_only=[source]) as r:
         before = len(r)
         for _ in range(30):
             batch = r.sample_flat(64)
@@ -156,7 +156,7 @@ def test_read_only_replay_refuses_writes_and_layouts_must_agree(tmp_path):
         with pytest.raises(ValueError, match="layout"):
             r.add(chunk(2, image=(4, 4, 3)))
     with replay(None, read_only=[tmp_path]) as r:
-        assert len(r) == 16 and r.acknowledged == 0
+        assert len(r) == 16 and r.acknowledged == 16  # read-only: what every shard read holds
         with pytest.raises(RuntimeError, match="read-only"):
             r.add(chunk(3))
 

@@ -45,3 +45,41 @@ def test_env_worker_lands_on_the_robot_node_and_the_learner_elsewhere(cluster, t
         trainer.shutdown()
     assert where["sim_panda#0"]["node_id"] == robot_node.node_id
     assert where["learner"]["node_id"] != robot_node.node_id
+
+
+def test_env_worker_writes_its_shard_on_the_robot_node_and_the_learner_trains_from_it(cluster, tmp_path):
+    """buffer.writer env: the data stays where it is produced; the learner, on the other node,
+    reads it only through that node's shard server (it is not given the shard's folder)."""
+    from fleetrl.runtime.async_runner import AsyncRun
+    from fleetrl.runtime.progress import LiveProgress
+
+    cluster, robot_node = cluster
+    config = parse_run_config(
+        {
+            "name": "shards",
+            "env": {"id": "fleetrl/PickCube-v0", "robots": ["sim_panda"]},
+            "policy": {"hidden_sizes": [32, 32]},
+            "algorithm": {"batch_size": 32},
+            "buffer": {"writer": "env"},
+            "runtime": {
+                "ray_address": cluster.address, "call_timeout_s": 60, "total_env_steps": 800,
+                "learning_starts": 200, "eval_every_s": 1000, "eval_episodes": 1, "max_wall_time_s": 150,
+                "log_every_s": 1,
+            },
+        },
+        "test",
+    )
+    trainer = Trainer(config, RunDir.create(config, path=tmp_path / "run"))
+    try:
+        trainer.start()
+        with LiveProgress(800, 150, trainer.worker_names, log_every_s=1) as progress:
+            code = AsyncRun(trainer).run(progress)
+        stats = trainer.call(trainer.learner.stats.remote())
+        servers = dict(trainer.shard_servers)
+    finally:
+        trainer.shutdown()
+    assert code == 0, trainer.failure
+    assert list(servers) == [robot_node.node_id]  # one shard server, on the robot node
+    assert (tmp_path / "run" / "buffer" / "shards" / "sim_panda-0" / "index.sqlite").exists()
+    assert not (tmp_path / "run" / "buffer" / "shards" / "learner").exists()  # the learner wrote nothing
+    assert stats["buffer_transitions"] >= 600 and stats["updates"] > 0

@@ -75,6 +75,17 @@ def test_a_run_trains_logs_checkpoints_and_ends_by_itself(tmp_path, mode, infere
     assert {"learner", "Pendulum-v1#0"} <= set(workers)
 
 
+def test_env_workers_can_write_their_own_shards_which_the_learner_reads(tmp_path):
+    run_dir = tmp_path / "run"
+    config = write_config(tmp_path)
+    result = train(str(config), "--run-dir", str(run_dir), *SMALL, "env.num_envs=2", "buffer.writer=env")
+    assert result.returncode == 0, result.stderr[-3000:]
+    shards = sorted(p.name for p in (run_dir / "buffer" / "shards").iterdir())
+    assert shards == ["Pendulum-v1-0", "Pendulum-v1-1"]  # one writer per env worker, none for the learner
+    last = records(run_dir)[-1]
+    assert last["buffer_transitions"] >= 1500 * 0.9 and last["updates"] > 0
+
+
 def test_resume_continues_the_counters_and_the_curve(tmp_path):
     run_dir = tmp_path / "run"
     config = write_config(tmp_path)

@@ -3,7 +3,8 @@
     replay = build_replay(config.buffer, seed=config.seed, default_path=run_dir / "buffer")
 
 Storage "disk" gives a `PersistentReplay` writing shard "learner" of the buffer folder (reopened,
-with everything acknowledged, by `--resume` and by a restarted learner); storage "memory" gives
+with everything acknowledged, by `--resume` and by a restarted learner), or with `writer: env`
+one that only reads the env workers' shards; storage "memory" gives
 the in-RAM `ReplayBuffer`. Every problem is a `ConfigError` naming the config key and the path.
 """
 
@@ -93,7 +94,9 @@ def _disk_replay(config: BufferConfig, seed: int, default_path: Path | None) -> 
     while True:
         try:
             replay = PersistentReplay(
-                path, shard=LEARNER_SHARD, durability=Durability(config.durability, config.group_commit_ms),
+                # writer "env": env workers write the shards; the trainer tells the learner which
+                # to read (a folder under one root may hold shards of several nodes' workers).
+                path, shard=LEARNER_SHARD if config.writer == "learner" else None, scan_root=config.writer == "learner", durability=Durability(config.durability, config.group_commit_ms),
                 compression=config.compression, cache=cache, demo_ratio=config.demo_ratio,
                 demo_sources=demo_sources, recent_window=config.recent_window, read_only=read_only, seed=seed,
             )

@@ -12,7 +12,7 @@ sampled, a byte-bounded `RecordCache`, a `HotSetLoader` and a `BatchPrefetcher`.
 
     "hot"    batches come from the cached records, rotated in the background (memory speed);
     "exact"  uniform over every record; misses are read from disk and cached (least recently put out);
-    "off"    uniform over every record, every read from disk (the baseline the benchmark calls plain disk).
+    "none"   uniform over every record, every read from disk (the baseline the benchmark calls plain disk).
 
 Sources: transitions whose `source` is in `demo_sources` form the demonstration stream, mixed
 into each batch at `demo_ratio` once both streams have data (RLPD); `.npz` demonstrations given
@@ -27,6 +27,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -44,7 +45,7 @@ from fleetrl.core.interfaces import Buffer
 
 log = logging.getLogger(__name__)
 
-CACHE_MODES = ("hot", "exact", "off")
+CACHE_MODES = ("hot", "exact", "none")  # "none", not "off": YAML reads off as false
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class CacheConfig:
     """How much of the buffer is kept in memory, and how batches use it."""
 
     max_bytes: int = 1 << 30  # decoded bytes of records held in memory
-    mode: str = "hot"  # "hot", "exact" or "off" (see the module docstring)
+    mode: str = "hot"  # "hot", "exact" or "none" (see the module docstring)
     rotate_per_batch: float = 1.0  # mode "hot": records swapped into memory per batch sampled
     prefetch_batches: int = 2  # batches prepared ahead in a background thread (0: none)
 
@@ -61,19 +62,36 @@ class CacheConfig:
             raise ValueError(f"cache mode must be one of {CACHE_MODES}, got {self.mode!r}")
 
 
-class PersistentReplay(Buffer):
-    """A replay over buffer root `path` (writing shard `shard` there unless `path` is None) and the
-    buffers in `read_only`. Raises ShardBusy when another process writes `shard`.
+def _name(source: RecordSource) -> str:
+    return str(getattr(source, "path", None) or getattr(source, "shard", None) or source)
 
-    `add` and `sample` may be called from different threads. Shards written by other processes
-    under the same root (other writers on this node) are picked up every `refresh_s` seconds.
+
+class RecordSource(Protocol):
+    """Where records come from: a `ShardReader`, or a reader of a shard on another machine."""
+
+    def refresh(self) -> list[IndexedRecord]: ...
+
+    def read(self, record: IndexedRecord) -> Mapping[str, np.ndarray]: ...
+
+    def close(self) -> None: ...
+
+
+class PersistentReplay(Buffer):
+    """A replay over buffer root `path` and the buffers in `read_only`.
+
+    It writes shard `shard` of the root (ShardBusy when another process writes it); with `shard`
+    None it only reads. With `scan_root`, shards other processes write under the root (one per
+    env worker on this node) are read too, picked up every `refresh_s` seconds; `add_source`
+    adds any other `RecordSource` (a shard on another node). `add` and `sample` may be called
+    from different threads.
     """
 
     def __init__(
         self,
         path: Path | None,
         *,
-        shard: str = "main",
+        shard: str | None = "main",
+        scan_root: bool = True,
         durability: Durability = Durability(),
         compression: str = "lz4",
         cache: CacheConfig = CacheConfig(),
@@ -89,21 +107,22 @@ class PersistentReplay(Buffer):
         self.cache_config, self.demo_ratio, self.recent_window = cache, demo_ratio, recent_window
         self.refresh_s = refresh_s
         self.catalog = Catalog(demo_sources)
-        self.cache = RecordCache(cache.max_bytes if cache.mode != "off" else 0)
+        self.cache = RecordCache(cache.max_bytes if cache.mode != "none" else 0)
         self._rng = np.random.default_rng(seed)
-        self._readers: list[ShardReader | None] = []  # by source index; None: held in memory
+        self._readers: list[RecordSource | None] = []  # by source index; None: held in memory
         self._records: dict[tuple[int, int], IndexedRecord] = {}
         self._memory: dict[tuple[int, int], Mapping[str, np.ndarray]] = {}
         self._pinned: list[int] = []
         self._memory_source: int | None = None
         self._bad_segments: set[tuple[int, int]] = set()
-        self._root = None if path is None else Path(path)
+        self._root = None if path is None or not scan_root else Path(path)
+        self._disk_transitions = 0  # acknowledged transitions seen in every shard read
         self._lock = threading.Lock()
         self._loader: HotSetLoader | None = None
         self.writer: ShardWriter | None = None
         self._own = -1
-        if self._root is not None:
-            self.writer = ShardWriter(self._root / SHARDS_DIR / shard, durability, compression)
+        if path is not None and shard is not None:
+            self.writer = ShardWriter(Path(path) / SHARDS_DIR / shard, durability, compression)
             self._own = self._open_reader(self.writer.path)
             self.writer.on_commit = self._on_commit
         for buffer in read_only:
@@ -122,17 +141,20 @@ class PersistentReplay(Buffer):
     # ---- sources -----------------------------------------------------------------------------
 
     def _open_reader(self, shard_path: Path) -> int:
-        reader = ShardReader(shard_path)
-        self._readers.append(reader)
-        source = len(self._readers) - 1
-        self._add_records(source, reader.refresh())
-        return source
+        return self.add_source(ShardReader(shard_path))
+
+    def add_source(self, source: RecordSource) -> int:
+        """Sample the records of `source` too (now and, on refresh, as more are acknowledged)."""
+        self._readers.append(source)
+        index = len(self._readers) - 1
+        self._add_records(index, source.refresh())
+        return index
 
     def _scan_root(self) -> None:
         """Open readers for shards under the root that other processes write (new ones included)."""
-        if self._root is None:
+        if self._root is None or not (self._root / SHARDS_DIR).is_dir():
             return
-        known = {r.path for r in self._readers if r is not None}
+        known = {getattr(r, "path", None) for r in self._readers if r is not None}
         for shard_path in find_shards(self._root):
             if shard_path not in known:
                 self._open_reader(shard_path)
@@ -142,13 +164,14 @@ class PersistentReplay(Buffer):
             key = (source, record.record_id)
             self._records[key] = record
             self.catalog.add(key, record.sources)
+            self._disk_transitions += record.n
         if records and self._loader is not None:
             self._loader.records_added()
 
     def _on_commit(self, committed: list[tuple[IndexedRecord, Mapping[str, np.ndarray]]]) -> None:
         """Records this process just acknowledged: sampleable now, and hot while we hold them."""
         self._add_records(self._own, [record for record, _ in committed])
-        if self.cache_config.mode != "off":
+        if self.cache_config.mode != "none":
             for record, chunk in committed:
                 self.cache.put((self._own, record.record_id), chunk)
 
@@ -159,14 +182,19 @@ class PersistentReplay(Buffer):
             self._scan_root()
             for source, reader in enumerate(self._readers):
                 if reader is not None and source != self._own:
-                    self._add_records(source, reader.refresh())
+                    try:
+                        records = reader.refresh()
+                    except Exception as err:  # noqa: BLE001 - a shard out of reach: sample the rest
+                        log.warning("buffer: could not refresh %s (%s); trying again later", _name(reader), err)
+                        continue
+                    self._add_records(source, records)
 
     # ---- writing -----------------------------------------------------------------------------
 
     def add(self, chunk: Mapping[str, np.ndarray]) -> None:
         """Write N transitions; they become sampleable (and count as acknowledged) once durable."""
         if self.writer is None:
-            raise RuntimeError("this replay is read-only (it was opened without a path)")
+            raise RuntimeError("this replay is read-only (it was opened without a shard to write)")
         self.writer.add(chunk)
 
     def add_demos(self, chunk: Mapping[str, np.ndarray]) -> None:
@@ -188,8 +216,8 @@ class PersistentReplay(Buffer):
 
     @property
     def acknowledged(self) -> int:
-        """Transitions of this process's shard that are durable (0 for a read-only replay)."""
-        return 0 if self.writer is None else self.writer.acknowledged_transitions
+        """Durable transitions: of this process's shard when it writes one, else of every shard read."""
+        return self._disk_transitions if self.writer is None else self.writer.acknowledged_transitions
 
     # ---- reading -----------------------------------------------------------------------------
 
@@ -218,6 +246,9 @@ class PersistentReplay(Buffer):
             return self._readers[key[0]].read(record)
         except CorruptRecord as err:
             self._segment_damaged(key[0], record, err)
+            return None
+        except Exception as err:  # noqa: BLE001 - a remote shard out of reach: draw other records
+            log.warning("buffer: could not read a record of %s (%s)", _name(self._readers[key[0]]), err)
             return None
 
     def _fetch(self, index: int, held: Mapping[int, Mapping[str, np.ndarray]]) -> Mapping[str, np.ndarray] | None:

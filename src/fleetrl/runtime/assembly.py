@@ -10,18 +10,27 @@ Ray starts in-process and offers the robots named in the run config.
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from fleetrl.buffer.build import SHARD_BUSY_WAIT_S
+from fleetrl.buffer.shard_layout import SHARDS_DIR, ShardBusy
+from fleetrl.buffer.shard_reader import ShardReader
+from fleetrl.buffer.shard_writer import Durability, ShardWriter
 from fleetrl.comm.ray_links import RayEnvLinks, RayLearnerLinks, ray_weight_fetcher
 from fleetrl.hardware.registry import ROBOT_TYPES
 from fleetrl.runtime.config import RunConfig
+from fleetrl.runtime.env_factory import worker_label
 from fleetrl.runtime.env_worker import EnvWorker
 from fleetrl.runtime.hub import RunHub
 from fleetrl.runtime.inference_worker import InferenceWorker
 from fleetrl.runtime.learner_worker import LearnerWorker
+from fleetrl.runtime.shard_access import RemoteShardReader, ShardServer, ShardWritingLinks, shard_name
 
 
 def robot_type_of(entry: str | dict[str, Any]) -> str | None:
@@ -69,21 +78,31 @@ class _HubActor(RunHub):
 
 
 class _EnvActor:
-    def __init__(self, config: RunConfig, index: int, hub, inference, seed: int) -> None:
+    def __init__(self, config: RunConfig, index: int, hub, inference, seed: int, buffer_path=None) -> None:
         import torch
 
         torch.set_num_threads(1)  # many env workers share the machine's cores
         from fleetrl.policies import build_policy
 
         links = RayEnvLinks(hub, inference, config.runtime.channel_capacity, config.runtime.call_timeout_s)
+        self.shard_writer = None
+        if config.buffer.storage == "disk" and config.buffer.writer == "env":
+            self.shard_writer = _env_shard_writer(config, index, buffer_path)
+            links = ShardWritingLinks(links, self.shard_writer)
         factory = lambda obs_space, act_space: build_policy(config.policy, obs_space, act_space, seed=seed)  # noqa: E731
         self.worker = EnvWorker(config, index, links, factory, seed)
 
     def run(self) -> dict:
-        return vars(self.worker.run())
+        stats = vars(self.worker.run())
+        if self.shard_writer is not None:
+            self.shard_writer.close()
+        return stats
 
     def collect(self, episodes: int) -> dict:
-        return vars(self.worker.collect(episodes))
+        stats = vars(self.worker.collect(episodes))
+        if self.shard_writer is not None:  # acknowledged before the learner's training phase reads it
+            self.shard_writer.commit()
+        return stats
 
     def where(self) -> dict:
         return _where()
@@ -93,6 +112,7 @@ class _LearnerActor:
     def __init__(self, config: RunConfig, observation_space, action_space, hub, seed: int, state=None,
                  buffer_path=None) -> None:
         links = RayLearnerLinks(hub, config.runtime.call_timeout_s)
+        self.buffer_path, self.timeout_s = buffer_path, config.runtime.call_timeout_s
         self.worker = LearnerWorker(config, observation_space, action_space, links, seed, buffer_path)
         if state is not None:
             self.worker.load_state(state)
@@ -120,6 +140,13 @@ class _LearnerActor:
 
     def close(self) -> None:
         self.worker.close()
+
+    def attach_shards(self, local: list[str], remote: list[tuple]) -> None:
+        """Writer "env": read shards `local` from this node's disk and (server, shard) pairs remotely."""
+        root = Path(self.buffer_path) / SHARDS_DIR
+        sources = [ShardReader(root / name) for name in local]
+        sources += [RemoteShardReader(server, name, self.timeout_s) for server, name in remote]
+        self.worker.attach_sources(sources)
 
     def where(self) -> dict:
         return _where()
@@ -152,11 +179,34 @@ def spawn_learner(config: RunConfig, observation_space, action_space, hub, seed:
     return actor.remote(config, observation_space, action_space, hub, seed, state, buffer_path)
 
 
-def spawn_env_worker(config: RunConfig, index: int, hub, inference, seed: int):
+def spawn_env_worker(config: RunConfig, index: int, hub, inference, seed: int, buffer_path=None):
     kind = robot_type_of(config.env.robots[index]) if config.env.is_fleetrl_task else None
     resources = {f"robot_{kind}": 1.0} if kind is not None else {}
     actor = ray.remote(num_cpus=0, resources=resources, max_restarts=0)(_EnvActor)
-    return actor.remote(config, index, hub, inference, seed)
+    return actor.remote(config, index, hub, inference, seed, buffer_path)
+
+
+def _env_shard_writer(config: RunConfig, index: int, buffer_path) -> ShardWriter:
+    """The shard env worker `index` writes on its node (a restarted worker reopens the same one)."""
+    if buffer_path is None:
+        raise ValueError("buffer.writer 'env' needs the run's buffer folder")
+    path = Path(buffer_path) / SHARDS_DIR / shard_name(worker_label(config.env, index))
+    durability = Durability(config.buffer.durability, config.buffer.group_commit_ms)
+    deadline = time.monotonic() + SHARD_BUSY_WAIT_S
+    while True:  # a replaced worker's process may take a moment to release the shard
+        try:
+            return ShardWriter(path, durability, config.buffer.compression)
+        except ShardBusy:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def spawn_shard_server(buffer_path, node_id: str):
+    """A ShardServer on node `node_id`, serving the env workers' shards written there."""
+    strategy = NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)
+    actor = ray.remote(num_cpus=0, max_concurrency=4, max_restarts=0, scheduling_strategy=strategy)(ShardServer)
+    return actor.remote(str(buffer_path))
 
 
 def spawn_inference_worker(config: RunConfig, observation_space, action_space, hub, seed: int):

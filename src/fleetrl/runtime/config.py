@@ -59,6 +59,10 @@ class BufferConfig(BaseModel):
         description="'disk': every transition written to the run's buffer folder and kept across crashes and resumes; 'memory': an in-RAM ring, lost at exit.",
     )
     path: str | None = Field(None, description="Buffer folder for storage 'disk' (default: <run dir>/buffer).")
+    writer: str = Field(
+        "learner", pattern="^(learner|env)$",
+        description="Storage 'disk': 'learner' writes one shard from the chunks env workers send it; 'env': each env worker writes its own shard on its node's disk and the learner reads them all (from another node through a shard server).",
+    )
     capacity: int = Field(200_000, gt=0, description="Storage 'memory': transitions kept; the oldest are overwritten.")
     recent_window: int | None = Field(
         None, gt=0, description="Storage 'disk': sample online data only from the newest this many transitions (None: all of it)."
@@ -71,8 +75,8 @@ class BufferConfig(BaseModel):
     compression: str = Field("lz4", pattern="^(none|lz4|zstd)$", description="Compression of camera images on disk.")
     cache_mb: float = Field(1024.0, ge=0, description="Decoded records held in memory for sampling, in MB.")
     cache_mode: str = Field(
-        "hot", pattern="^(hot|exact|off)$",
-        description="'hot': batches from the records in memory, rotated in the background; 'exact': uniform over everything, misses read from disk; 'off': every read from disk.",
+        "hot", pattern="^(hot|exact|none)$",
+        description="'hot': batches from the records in memory, rotated in the background; 'exact': uniform over everything, misses read from disk; 'none': every read from disk.",
     )
     rotate_per_batch: float = Field(1.0, ge=0, description="Cache mode 'hot': records swapped into memory per batch sampled.")
     prefetch_batches: int = Field(2, ge=0, description="Batches prepared ahead in a background thread (0: none).")

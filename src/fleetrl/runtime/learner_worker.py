@@ -22,6 +22,7 @@ from fleetrl.comm.weights import WeightPublisher
 from fleetrl.runtime.config import RunConfig
 
 REPORT_EVERY_S = 0.5
+SHARD_POLL_S = 0.25  # writer "env": how often the learner looks for newly acknowledged transitions
 
 
 class LearnerLinks(Protocol):
@@ -58,6 +59,10 @@ class LearnerWorker:
         self.version = 0
         self.update_time_s = 0.0
         self.last_metrics: dict[str, float] = {}
+        self.reads_shards = config.buffer.storage == "disk" and config.buffer.writer == "env"
+        self._shard_transitions_seen = 0
+        self._next_shard_poll = 0.0
+        self._restored = False
 
     # -- data in -------------------------------------------------------------------------------
 
@@ -69,6 +74,28 @@ class LearnerWorker:
         self.received_here += n
         return n
 
+    def attach_sources(self, sources: list) -> None:
+        """Writer "env": sample these shards (readers of env workers' shards) from now on.
+
+        Their transitions count as received, except after a restore, when they were counted before.
+        """
+        for source in sources:
+            self.replay.add_source(source)
+        if self._restored:
+            self._shard_transitions_seen = self.replay.acknowledged
+
+    def poll_shards(self, force: bool = False) -> None:
+        """Writer "env": count what the env workers' shards acknowledged since the last poll."""
+        now = time.monotonic()
+        if not self.reads_shards or (now < self._next_shard_poll and not force):
+            return
+        self._next_shard_poll = now + SHARD_POLL_S
+        self.replay.refresh()
+        seen = self.replay.acknowledged
+        new, self._shard_transitions_seen = seen - self._shard_transitions_seen, seen
+        self.env_steps_received += new
+        self.received_here += new
+
     # -- training ------------------------------------------------------------------------------
 
     def backlog(self) -> int:
@@ -76,6 +103,7 @@ class LearnerWorker:
         return self.received_here - self.warmup - self.steps_here
 
     def may_update(self) -> bool:
+        self.poll_shards()
         online = self.received_here - self.warmup
         if online <= 0 or len(self.replay) < self.config.algorithm.batch_size:
             return False
@@ -122,6 +150,7 @@ class LearnerWorker:
 
     def train(self, steps: int) -> dict[str, float]:
         """Sync mode: `steps` learner steps now (as the data allows), then publish."""
+        self.poll_shards(force=True)
         for _ in range(steps):
             if len(self.replay) < self.config.algorithm.batch_size:
                 break
@@ -172,6 +201,7 @@ class LearnerWorker:
             # Resumed: train again once a batch of new data has arrived (a disk replay holds
             # everything acknowledged before; a memory replay starts empty).
             self.warmup = self.config.algorithm.batch_size
+            self._restored = True
 
     def close(self) -> None:
         """Acknowledge what is pending in the replay and release its folder."""

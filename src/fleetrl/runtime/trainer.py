@@ -30,6 +30,7 @@ from fleetrl.runtime.env_factory import make_worker_env, worker_label
 from fleetrl.runtime.evaluate import evaluate_policy
 from fleetrl.runtime.metrics import MetricsLogger
 from fleetrl.runtime.run_dir import RunDir
+from fleetrl.runtime.shard_access import shard_name
 
 
 def _spaces(config: RunConfig):
@@ -107,6 +108,26 @@ class Trainer:
         actors.update({f"inference{i}": actor for i, actor in enumerate(self.inference)})
         for name, actor in actors.items():
             self.record_where(name, actor)
+        self.shard_servers: dict[str, Any] = {}
+        self.attach_shards()
+
+    def attach_shards(self) -> None:
+        """Writer "env": tell the learner which env-worker shards to read: from its own node's disk,
+        or through a shard server on the node that wrote them."""
+        buffer = self.config.buffer
+        if buffer.storage != "disk" or buffer.writer != "env":
+            return
+        learner_node = self.where["learner"]["node_id"]
+        local, remote = [], []
+        for name in self.worker_names:
+            node = self.where[name]["node_id"]
+            if node == learner_node:
+                local.append(shard_name(name))
+                continue
+            if node not in self.shard_servers:
+                self.shard_servers[node] = assembly.spawn_shard_server(self.buffer_path, node)
+            remote.append((self.shard_servers[node], shard_name(name)))
+        self.call(self.learner.attach_shards.remote(local, remote))
 
     def record_where(self, name: str, actor) -> None:
         """Record a worker's process id and node in the run folder (`workers.json`), for operators.
@@ -143,7 +164,7 @@ class Trainer:
     def _spawn_env_worker(self, index: int):
         inference = self.inference[index % len(self.inference)] if self.inference else None
         seed = self.config.seed + 1000 * (index + 1) + self.restarts.get(self.worker_names[index], 0) + self.base[0]
-        return assembly.spawn_env_worker(self.config, index, self.hub, inference, seed)
+        return assembly.spawn_env_worker(self.config, index, self.hub, inference, seed, self.buffer_path)
 
     def call(self, ref, timeout_s: float | None = None):
         return ray.get(ref, timeout=timeout_s or self.config.runtime.call_timeout_s)
@@ -297,6 +318,7 @@ class Trainer:
         self.call(self.learner.continue_versions_from.remote(self.snapshot()["policy_version"]))
         self.call(self.hub.set_learner.remote([self.learner]))
         self.record_where("learner", self.learner)
+        self.attach_shards()
 
     def log(self, message: str) -> None:
         if self.console is not None:
