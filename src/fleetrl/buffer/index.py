@@ -89,11 +89,18 @@ class ShardIndex:
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
-            self._db.commit()
-        found = self.get_meta("format")
+            # Tables and format row in one transaction: a writer killed while creating a shard
+            # leaves either no index tables or a complete, empty index.
+            self._db.executescript(
+                f"BEGIN; {_SCHEMA} INSERT OR IGNORE INTO meta VALUES ('format', '{FORMAT_VERSION}'); COMMIT;"
+            )
+        try:
+            found = self.get_meta("format")
+        except sqlite3.OperationalError:  # readonly, and its first writer has not created it yet
+            self._db.close()
+            raise FileNotFoundError(f"{path}: no buffer index here yet") from None
         if found != FORMAT_VERSION:
+            self._db.close()
             raise ValueError(f"{path}: buffer format {found!r}, this fleetrl reads {FORMAT_VERSION!r}")
 
     def close(self) -> None:

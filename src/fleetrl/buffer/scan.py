@@ -41,11 +41,14 @@ def iter_chunks(path: Path, skip_corrupt: bool = True) -> Iterator[tuple[str, In
 
 
 def iter_episodes(path: Path) -> Iterator[dict[str, np.ndarray]]:
-    """Each episode of the buffer at `path` as one flat chunk, in the order its last step was stored.
+    """Each episode of the buffer at `path` as one flat chunk.
 
     Steps are grouped by shard and by the `robot` field (one robot's steps are stored in order) and
-    split after every terminated or truncated step. Steps left after the last episode end of a
-    robot (a run stopped mid-episode) come last, as an episode that has not ended.
+    split after every terminated or truncated step. Episodes come shard by shard, chunk by chunk,
+    and within one chunk robot by robot. Steps left after the last episode end of a robot (a run
+    stopped mid-episode) come last, as an episode that has not ended. Two things this cannot tell
+    apart: an unfinished episode followed by the same robot's next one in the same shard (after a
+    merge or an import) reads as one episode, and so do the steps either side of a damaged record.
     """
     for shard in find_shards(Path(path)):
         open_steps: dict[int, list[dict[str, np.ndarray]]] = {}

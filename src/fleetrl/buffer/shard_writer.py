@@ -82,8 +82,17 @@ class ShardWriter:
         self.segment_bytes, self.on_commit = segment_bytes, on_commit
         (self.path / SEGMENTS_DIR).mkdir(parents=True, exist_ok=True)
         self._lock_file = WriterLock(self.path)
-        self.index = ShardIndex(self.path / INDEX_FILE)
-        self.recovery: RecoveryReport = recover_shard(self.path, self.index)
+        try:
+            self.index = ShardIndex(self.path / INDEX_FILE)
+        except BaseException:
+            self._lock_file.close()
+            raise
+        try:
+            self.recovery: RecoveryReport = recover_shard(self.path, self.index)
+        except BaseException:  # release the shard: a later open in this process must not be refused
+            self.index.close()
+            self._lock_file.close()
+            raise
         for name, reason in self.recovery.quarantined.items():
             log.warning("buffer shard %s: segment %s quarantined: %s", self.path, name, reason)
         layout = self.index.get_meta("layout")

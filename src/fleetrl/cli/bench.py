@@ -14,7 +14,11 @@ from rich.table import Table
 
 # Benchmark modules under fleetrl.bench; each defines add_arguments(parser) and run(args) -> dict
 # and table(result) -> rich Table.
-BENCHMARKS = {"robots": "fleetrl.bench.robots", "pipeline": "fleetrl.bench.pipeline"}
+BENCHMARKS = {
+    "robots": "fleetrl.bench.robots",
+    "pipeline": "fleetrl.bench.pipeline",
+    "buffer": "fleetrl.bench.buffer",
+}
 
 
 def register(subparsers) -> None:

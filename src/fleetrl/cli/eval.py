@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.table import Table
 
 from fleetrl.cli.arguments import positive_int
-from fleetrl.runtime.evaluate import evaluate_policy, load_run_policy
 
 
 def register(subparsers) -> None:
@@ -36,6 +35,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fleetrl.runtime.evaluate import evaluate_policy, load_run_policy  # torch: only when evaluating
+
     policy, config, counters = load_run_policy(args.run_dir)
     episodes = args.episodes or config.runtime.eval_episodes
     deterministic = not args.stochastic
