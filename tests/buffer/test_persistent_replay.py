@@ -70,18 +70,19 @@ def test_hot_mode_samples_only_what_is_in_memory_and_rotates_through_everything(
     cache = CacheConfig(max_bytes=per_record * 8, mode="hot", rotate_per_batch=2.0, prefetch_batches=0)
     with PersistentReplay(tmp_path, cache=cache) as r:
         deadline = time.monotonic() + 10
-        while len(r.cache) < 8 and time.monotonic() < deadline:  # the loader fills memory first
+        while len(r.slab) < 8 and time.monotonic() < deadline:  # the loader fills memory first
             time.sleep(0.01)
-        seen = set()
-        for _ in range(400):
-            hot = {key[1] for key in r.cache.keys()}
+        seen, batches = set(), 0
+        while seen != set(range(40)) and time.monotonic() < deadline + 20:
             batch = r.sample_flat(64)
             drawn = {int(s) for s in batch["reward"]}
             seen |= drawn
-            assert len(drawn) <= 8 + 2  # at most a cache's worth of records (plus a swap in flight)
-            assert len(hot) <= 8
+            batches += 1
+            assert len(drawn) <= 8  # never more records than memory holds
+            time.sleep(0.002)  # a learner's pace: the loader swaps records in the background
         assert seen == set(range(40))  # rotation gave every record its turn
-        assert r.stats()["buffer_cache_hit_rate"] > 0.9
+        assert r.stats()["buffer_cache_hit_rate"] == 1.0  # every batch came from memory
+        assert r.stats()["buffer_records_loaded"] >= 32
 
 
 def test_demonstrations_fill_their_share_and_interventions_can_join_them(tmp_path):

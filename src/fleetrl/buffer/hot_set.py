@@ -70,6 +70,20 @@ class HotSetLoader:
             return None
         return int(self._rng.choice(len(sizes), p=sizes / total))
 
+    def load_now(self, count: int) -> int:
+        """Load up to `count` records into memory on the calling thread (a cold start must not
+        wait for the background thread); returns how many were loaded."""
+        loaded = 0
+        for _ in range(count):
+            index = self._pick_cold()
+            if index is None:
+                break
+            chunk = self._read(index)
+            if chunk is not None:
+                self.cache.put(self.catalog.keys[index], chunk)
+                loaded += 1
+        return loaded
+
     def _step(self) -> bool:
         """Load one record if there is room or a swap is due; False when there is nothing to do."""
         must_swap = self._credit >= 1.0

@@ -32,7 +32,8 @@ from typing import Protocol
 import numpy as np
 
 from fleetrl.buffer.catalog import DEMO, ONLINE, Catalog
-from fleetrl.buffer.hot_set import HotSetLoader, hot_pool
+from fleetrl.buffer.hot_set import HotSetLoader
+from fleetrl.buffer.hot_slab import HotSlab
 from fleetrl.buffer.index import IndexedRecord
 from fleetrl.buffer.prefetch import BatchPrefetcher
 from fleetrl.buffer.record_cache import RecordCache
@@ -45,6 +46,7 @@ from fleetrl.core.interfaces import Buffer
 
 log = logging.getLogger(__name__)
 
+COLD_START_RECORDS = 8  # mode "hot": records read at once when a batch is asked of an empty memory
 CACHE_MODES = ("hot", "exact", "none")  # "none", not "off": YAML reads off as false
 
 
@@ -107,7 +109,12 @@ class PersistentReplay(Buffer):
         self.cache_config, self.demo_ratio, self.recent_window = cache, demo_ratio, recent_window
         self.refresh_s = refresh_s
         self.catalog = Catalog(demo_sources)
-        self.cache = RecordCache(cache.max_bytes if cache.mode != "none" else 0)
+        # Mode "hot" holds records in a slab (batches gathered like an in-RAM replay's); "exact"
+        # in a cache of decoded records; "none" holds nothing.
+        self.slab = HotSlab(cache.max_bytes) if cache.mode == "hot" else None
+        self.cache = RecordCache(cache.max_bytes if cache.mode == "exact" else 0)
+        self.batches_from_memory = 0  # mode "hot": batches gathered from the slab alone
+        self.batches_from_disk = 0  # batches that needed a read (the slab was still filling, or other modes)
         self._rng = np.random.default_rng(seed)
         self._readers: list[RecordSource | None] = []  # by source index; None: held in memory
         self._records: dict[tuple[int, int], IndexedRecord] = {}
@@ -132,7 +139,7 @@ class PersistentReplay(Buffer):
         self._scan_root()
         if cache.mode == "hot":
             self._loader = HotSetLoader(
-                self.catalog, self.cache, self._read_uncached, cache.rotate_per_batch, seed, lambda: self._pinned
+                self.catalog, self.slab, self._read_uncached, cache.rotate_per_batch, seed, lambda: self._pinned
             )
         self._prefetcher = (
             BatchPrefetcher(self._make_batch, cache.prefetch_batches) if cache.prefetch_batches else None
@@ -171,9 +178,9 @@ class PersistentReplay(Buffer):
     def _on_commit(self, committed: list[tuple[IndexedRecord, Mapping[str, np.ndarray]]]) -> None:
         """Records this process just acknowledged: sampleable now, and hot while we hold them."""
         self._add_records(self._own, [record for record, _ in committed])
-        if self.cache_config.mode != "none":
-            for record, chunk in committed:
-                self.cache.put((self._own, record.record_id), chunk)
+        hot = self.slab if self.slab is not None else self.cache
+        for record, chunk in committed:
+            hot.put((self._own, record.record_id), chunk)
 
     def refresh(self) -> None:
         """Pick up records acknowledged by other writers (other shards of the root)."""
@@ -208,6 +215,8 @@ class PersistentReplay(Buffer):
             self._memory[key] = {k: np.asarray(v) for k, v in chunk.items()}
             sources = np.asarray(chunk.get("source", np.full(n, SOURCE_DEMO)), dtype=np.int8)
             self._pinned.append(self.catalog.add(key, sources.tobytes()))
+            if self.slab is not None:
+                self.slab.put(key, self._memory[key], pinned=True)
 
     def flush(self) -> None:
         """Acknowledge everything added so far (blocks for one fsync)."""
@@ -230,6 +239,8 @@ class PersistentReplay(Buffer):
         removed = self.catalog.disable([p for p in map(self.catalog.position, keys) if p is not None])
         for key in keys:
             self.cache.discard(key)
+            if self.slab is not None:
+                self.slab.discard(key)
         log.warning(
             "buffer: %s is damaged (%s); its %d transitions are left out of sampling. "
             "Run `fleetrl buffer verify --quarantine` on the buffer to move it aside.",
@@ -251,27 +262,17 @@ class PersistentReplay(Buffer):
             log.warning("buffer: could not read a record of %s (%s)", _name(self._readers[key[0]]), err)
             return None
 
-    def _fetch(self, index: int, held: Mapping[int, Mapping[str, np.ndarray]]) -> Mapping[str, np.ndarray] | None:
-        """Record `index`: from memory, the hot-set snapshot `held`, the cache, or disk."""
+    def _fetch(self, index: int) -> Mapping[str, np.ndarray] | None:
+        """Record `index`: from memory, the cache, or disk (None if it is damaged or out of reach)."""
         key = self.catalog.keys[index]
         if key in self._memory:
             return self._memory[key]
-        chunk = held.get(index)
-        if chunk is not None:
-            self.cache.count(1, 0)
-            return chunk
         chunk = self.cache.get(key)
         if chunk is None:
             chunk = self._read_uncached(index)
             if chunk is not None and self.cache_config.mode == "exact":
                 self.cache.put(key, chunk)
         return chunk
-
-    def _pool(self) -> tuple[np.ndarray | None, dict]:
-        """Mode "hot": the records to draw from (in memory now) and their chunks; else (None, {})."""
-        if self.cache_config.mode != "hot":
-            return None, {}
-        return hot_pool(self.catalog, self.cache.snapshot(), self._pinned)
 
     def _split(self, batch_size: int) -> tuple[int, int]:
         online = self.catalog.available(ONLINE, window=self.recent_window)
@@ -285,33 +286,67 @@ class PersistentReplay(Buffer):
         n_demo = int(round(self.demo_ratio * batch_size))
         return batch_size - n_demo, n_demo
 
-    def _draw(self, batch_size: int) -> tuple[np.ndarray, np.ndarray, dict]:
-        (pool, held), picks = self._pool(), []
+    def _draw(self, batch_size: int, pool: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """(catalog indices, rows), online picks first; with `pool`, only from those records
+        (None when some stream has nothing there)."""
+        picks = []
         for stream, k in zip((ONLINE, DEMO), self._split(batch_size)):
             if not k:
                 continue
             window = self.recent_window if stream == ONLINE else None
-            use_pool = pool if pool is not None and self.catalog.available(stream, pool, window) else None
-            picks.append(self.catalog.draw(self._rng, stream, k, use_pool, window))
-        if self._loader is not None:
-            self._loader.batch_sampled()
-        return np.concatenate([p[0] for p in picks]), np.concatenate([p[1] for p in picks]), held
+            if pool is not None and not self.catalog.available(stream, pool, window):
+                return None
+            picks.append(self.catalog.draw(self._rng, stream, k, pool, window))
+        return np.concatenate([p[0] for p in picks]), np.concatenate([p[1] for p in picks])
+
+    def _sample_hot(self, batch_size: int) -> dict[str, np.ndarray] | None:
+        """A batch drawn from, and gathered out of, the slab (None while it cannot serve one)."""
+        slab = self.slab
+        with slab.lock:
+            keys = slab.keys()
+            positions = {self.catalog.position(key): key for key in keys}
+            positions.pop(None, None)
+            if not positions:
+                return None
+            pool = np.array(sorted(positions), dtype=np.int64)
+            drawn = self._draw(batch_size, pool)
+            if drawn is None:
+                return None
+            records, rows = drawn
+            slab_rows = np.empty(len(records), dtype=np.int64)
+            for index in np.unique(records):
+                where = np.flatnonzero(records == index)
+                slab_rows[where] = slab.rows_of(positions[int(index)], rows[where])
+            batch = {key: array[slab_rows] for key, array in slab.arrays.items()}
+        self.batches_from_memory += 1
+        self._loader.batch_sampled()
+        return batch
 
     def sample_flat(self, batch_size: int) -> dict[str, np.ndarray]:
         """`batch_size` transitions as flat chunk arrays (a new batch, owned by the caller)."""
         if time.monotonic() - self._last_refresh > self.refresh_s:
             self.refresh()
-        for _ in range(10):  # a damaged record found mid-batch leaves sampling; draw again
-            records, rows, held = self._draw(batch_size)
-            batch = self._gather(records, rows, held)
+        if self.slab is not None:
+            batch = self._sample_hot(batch_size)
+            if batch is None and self._loader.load_now(COLD_START_RECORDS):
+                batch = self._sample_hot(batch_size)  # from the few records just loaded
             if batch is not None:
+                return batch
+        for _ in range(10):  # a damaged record found mid-batch leaves sampling; draw again
+            records, rows = self._draw(batch_size, None)
+            batch = self._gather(records, rows)
+            if batch is not None:
+                self.batches_from_disk += 1
                 return batch
         raise RuntimeError("buffer: could not assemble a batch; too many damaged records (see the log)")
 
-    def _gather(self, records: np.ndarray, rows: np.ndarray, held: dict) -> dict[str, np.ndarray] | None:
+    def _gather(self, records: np.ndarray, rows: np.ndarray) -> dict[str, np.ndarray] | None:
         out: dict[str, np.ndarray] | None = None
-        for index in np.unique(records):
-            chunk = self._fetch(int(index), held)
+        unique = np.unique(records).tolist()
+        # Cached records first: filling misses first would evict the very records this batch hits.
+        unique.sort(key=lambda i: self.catalog.keys[i] not in self.cache)
+        for index in unique:
+            chunk = self._fetch(int(index))
             if chunk is None:
                 return None
             if out is None:
@@ -340,13 +375,20 @@ class PersistentReplay(Buffer):
         return self.catalog.totals()[1]
 
     def stats(self) -> dict[str, float]:
-        lookups = self.cache.hits + self.cache.misses
+        """Figures for metrics.jsonl: acknowledged transitions, memory use, where batches came from."""
+        hot = self.slab if self.slab is not None else self.cache
+        if self.slab is not None:
+            served = self.batches_from_memory + self.batches_from_disk
+            hit_rate = self.batches_from_memory / served if served else 0.0
+        else:
+            lookups = self.cache.hits + self.cache.misses
+            hit_rate = self.cache.hits / lookups if lookups else 0.0
         return {
             "buffer_transitions": float(self.acknowledged),
             "buffer_sampleable": float(len(self)),
-            "buffer_cache_bytes": float(self.cache.nbytes),
-            "buffer_cache_records": float(len(self.cache)),
-            "buffer_cache_hit_rate": float(self.cache.hits / lookups) if lookups else 0.0,
+            "buffer_cache_bytes": float(hot.nbytes),
+            "buffer_cache_records": float(len(hot)),
+            "buffer_cache_hit_rate": float(hit_rate),  # mode hot: share of batches served from memory
             "buffer_records_loaded": float(self._loader.records_loaded if self._loader else 0),
         }
 
