@@ -70,3 +70,12 @@ def test_record_expert_demos_on_pick_cube_keeps_successful_episodes():
     # consecutive transitions within an episode chain: next_obs of one is obs of the next
     cont = chunk["terminated"][:-1] == 0
     np.testing.assert_array_equal(chunk["next_obs"][:-1][cont], chunk["obs"][1:][cont])
+
+
+def test_files_from_before_the_actor_and_success_fields_load_with_defaults(tmp_path, make_chunk):
+    chunk = make_chunk(0, 6, source=SOURCE_DEMO)
+    old = {k: v for k, v in chunk.items() if k not in ("actor", "success")}
+    path = save_demos(tmp_path / "old.npz", old, {"episodes": 1})
+    loaded, _ = load_demos(path)
+    assert loaded["actor"].tolist() == [2] * 6  # demonstration steps: the expert acted
+    assert loaded["success"].tolist() == [0.0] * 6 and loaded["success"].dtype == np.float32

@@ -347,7 +347,7 @@ def test_import_of_a_foreign_dataset_maps_columns(tmp_path, version):
         first += n
         assert sorted(episode) == sorted([
             "obs.state", "obs.top", "obs.side", "next_obs.state", "next_obs.top", "next_obs.side", "action", "reward",
-            "terminated", "truncated", "policy_version", "robot", "source"])
+            "terminated", "truncated", "policy_version", "robot", "source", "actor", "success"])
         np.testing.assert_array_equal(episode["obs.state"], np.float32([row["observation.state"] for row in part]))
         assert episode["obs.state"].dtype == np.float32 and episode["action"].dtype == np.float32
         np.testing.assert_array_equal(episode["action"], np.float32([row["action"] for row in part]))

@@ -35,7 +35,7 @@ def test_dict_observations_with_uint8_images_come_back_as_dicts(make_chunk):
     assert batch["obs"]["wrist"][:, 0, 0, 0].tolist() == [10, 15, 15]
     assert batch["next_obs"]["state"][:, 0].tolist() == [11, 16, 16]
     assert {"action", "reward", "terminated", "policy_version", "robot", "source"} <= set(batch)
-    assert storage.nbytes_per_transition == 2 * (16 * 16 * 3 + 8 * 4) + 4 * 4 + 3 * 4 + 8 + 8 + 1
+    assert storage.nbytes_per_transition == 2 * (16 * 16 * 3 + 8 * 4) + 4 * 4 + 3 * 4 + 8 + 8 + 1 + 1 + 4
 
 
 def test_a_pixel_transition_with_two_128px_cameras_costs_about_197_kb():

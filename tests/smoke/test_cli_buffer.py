@@ -44,6 +44,8 @@ def chunk(start: int, n: int, source: int, end: str | None = None) -> dict[str, 
         "policy_version": ids.astype(np.int64),
         "robot": np.zeros(n, np.int64),
         "source": np.full(n, source, np.int8),
+        "actor": np.zeros(n, np.int8),
+        "success": np.zeros(n, np.float32),
     }
 
 

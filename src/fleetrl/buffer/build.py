@@ -78,7 +78,7 @@ def _memory_replay(config: BufferConfig, seed: int) -> ReplayBuffer:
     return ReplayBuffer(ArrayStorage(config.capacity), MixedSampler(config.demo_ratio, seed), demo_storage)
 
 
-def _disk_replay(config: BufferConfig, seed: int, default_path: Path | None) -> PersistentReplay:
+def _disk_replay(config: BufferConfig, seed: int, default_path: Path | None, expert_only: bool) -> PersistentReplay:
     from fleetrl.buffer.persistent import CacheConfig, PersistentReplay
     from fleetrl.buffer.shard_writer import Durability
 
@@ -88,7 +88,9 @@ def _disk_replay(config: BufferConfig, seed: int, default_path: Path | None) -> 
     read_only = _check_buffer_folders("buffer.load", config.load) + _check_buffer_folders(
         "buffer.demos", config.demos, skip_npz=True
     )
-    demo_sources = (SOURCE_DEMO, SOURCE_INTERVENTION) if config.interventions_as_demos else (SOURCE_DEMO,)
+    routed = config.interventions_as_demos or expert_only
+    demo_sources = (SOURCE_DEMO, SOURCE_INTERVENTION) if routed else (SOURCE_DEMO,)
+    demo_ratio = 1.0 if expert_only else config.demo_ratio  # HG-DAgger: every batch from the expert stream
     cache = CacheConfig(int(config.cache_mb * (1 << 20)), config.cache_mode, config.rotate_per_batch, config.prefetch_batches)
     deadline = time.monotonic() + SHARD_BUSY_WAIT_S
     while True:
@@ -97,7 +99,7 @@ def _disk_replay(config: BufferConfig, seed: int, default_path: Path | None) -> 
                 # writer "env": env workers write the shards; the trainer tells the learner which
                 # to read (a folder under one root may hold shards of several nodes' workers).
                 path, shard=LEARNER_SHARD if config.writer == "learner" else None, scan_root=config.writer == "learner", durability=Durability(config.durability, config.group_commit_ms),
-                compression=config.compression, cache=cache, demo_ratio=config.demo_ratio,
+                compression=config.compression, cache=cache, demo_ratio=demo_ratio,
                 demo_sources=demo_sources, recent_window=config.recent_window, read_only=read_only, seed=seed,
             )
             break
@@ -112,8 +114,14 @@ def _disk_replay(config: BufferConfig, seed: int, default_path: Path | None) -> 
     return replay
 
 
-def build_replay(config: BufferConfig, seed: int = 0, default_path: Path | None = None):
-    """A `PersistentReplay` (storage "disk", at `config.path` or `default_path`) or a `ReplayBuffer`."""
+def build_replay(config: BufferConfig, seed: int = 0, default_path: Path | None = None, expert_only: bool = False):
+    """A `PersistentReplay` (storage "disk", at `config.path` or `default_path`) or a `ReplayBuffer`.
+
+    `expert_only` (HG-DAgger): batches hold demonstrations and intervention steps only, never the
+    policy's own actions; it needs storage "disk".
+    """
     if config.storage == "memory":
+        if expert_only:
+            raise ConfigError("buffer.storage: training on expert steps only needs storage 'disk'")
         return _memory_replay(config, seed)
-    return _disk_replay(config, seed, default_path)
+    return _disk_replay(config, seed, default_path, expert_only)

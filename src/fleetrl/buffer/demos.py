@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from fleetrl.buffer.transitions import SOURCE_DEMO, ChunkBuilder, chunk_len, concat_chunks
+from fleetrl.buffer.transitions import ACTOR_EXPERT, SOURCE_DEMO, ChunkBuilder, chunk_len, concat_chunks, with_default_fields
 from fleetrl.core.errors import FleetrlError
 from fleetrl.core.files import fsync_dir
 
@@ -94,7 +94,7 @@ def load_demos(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise DemoFileError(f"metadata does not name the format {FORMAT!r}")
     try:
-        chunk_len(arrays)
+        arrays = with_default_fields(arrays)  # files from before the actor and success fields
     except ValueError as err:
         raise DemoFileError(str(err)) from None
     return arrays, meta
@@ -107,11 +107,11 @@ def _expert_episode(env, expert, builder: ChunkBuilder, seed: int) -> tuple[list
     while not done:
         action = np.clip(expert.act(env.unwrapped.last_observation), -1.0, 1.0).astype(np.float32)
         next_obs, reward, terminated, truncated, info = env.step(action)
+        success = bool(info.get("success", False))
         builder.append(obs, action, reward, next_obs, terminated, truncated,
-                       policy_version=-1, robot=0, source=SOURCE_DEMO)
+                       policy_version=-1, robot=0, source=SOURCE_DEMO, actor=ACTOR_EXPERT, success=success)
         while (chunk := builder.pop_chunk()) is not None:
             chunks.append(chunk)
-        success = bool(info.get("success", False))
         done = terminated or truncated
         obs = next_obs
     last = builder.flush()

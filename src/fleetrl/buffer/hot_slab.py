@@ -120,6 +120,15 @@ class HotSlab:
     def _rows(self, ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return ids[rows // self.slot_rows] * self.slot_rows + rows % self.slot_rows
 
+    def rows_of_many(self, keys: list[Hashable], which: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Slab rows of rows `rows[j]` of records `keys[which[j]]`, in one vectorised step (call
+        with `lock` held)."""
+        slots = [self._slots[key] for key in keys]
+        table = np.zeros((len(slots), max(len(ids) for ids in slots)), dtype=np.int64)
+        for i, ids in enumerate(slots):
+            table[i, : len(ids)] = ids
+        return table[which, rows // self.slot_rows] * self.slot_rows + rows % self.slot_rows
+
     def rows_of(self, key: Hashable, rows: np.ndarray) -> np.ndarray:
         """Slab rows holding rows `rows` of record `key` (call with `lock` held)."""
         return self._rows(self._slots[key], rows)

@@ -56,7 +56,9 @@ class CacheConfig:
 
     max_bytes: int = 1 << 30  # decoded bytes of records held in memory
     mode: str = "hot"  # "hot", "exact" or "none" (see the module docstring)
-    rotate_per_batch: float = 1.0  # mode "hot": records swapped into memory per batch sampled
+    # Mode "hot": records swapped into memory per batch sampled. Each swap reads and decodes a
+    # record beside the sampler; at 0.25 a cache of N records turns over every 4N batches.
+    rotate_per_batch: float = 0.25
     prefetch_batches: int = 2  # batches prepared ahead in a background thread (0: none)
 
     def __post_init__(self) -> None:
@@ -277,6 +279,10 @@ class PersistentReplay(Buffer):
     def _split(self, batch_size: int) -> tuple[int, int]:
         online = self.catalog.available(ONLINE, window=self.recent_window)
         demo = self.catalog.available(DEMO)
+        if self.demo_ratio == 1.0:  # the demonstration stream only (behaviour cloning)
+            if demo == 0:
+                raise ValueError("cannot sample: no demonstration or intervention steps yet")
+            return 0, batch_size
         if online == 0 and demo == 0:
             raise ValueError("cannot sample from an empty buffer")
         if demo == 0:
@@ -313,10 +319,8 @@ class PersistentReplay(Buffer):
             if drawn is None:
                 return None
             records, rows = drawn
-            slab_rows = np.empty(len(records), dtype=np.int64)
-            for index in np.unique(records):
-                where = np.flatnonzero(records == index)
-                slab_rows[where] = slab.rows_of(positions[int(index)], rows[where])
+            unique, which = np.unique(records, return_inverse=True)
+            slab_rows = slab.rows_of_many([positions[int(i)] for i in unique], which, rows)
             batch = {key: array[slab_rows] for key, array in slab.arrays.items()}
         self.batches_from_memory += 1
         self._loader.batch_sampled()

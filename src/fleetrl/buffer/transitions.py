@@ -12,7 +12,10 @@ A chunk is a flat dict of numpy arrays with a common leading length N (see `core
     "truncated"         (N,) float32  1.0 where a time limit (or an abort) ended the episode
     "policy_version"    (N,) int64    weights version that chose the action (-1: not a policy)
     "robot"             (N,) int64    index of the robot (env worker) that acted
-    "source"            (N,) int8     SOURCE_ONLINE, SOURCE_DEMO or SOURCE_INTERVENTION
+    "source"            (N,) int8     SOURCE_ONLINE, SOURCE_DEMO or SOURCE_INTERVENTION (the stream)
+    "actor"             (N,) int8     who chose the action: ACTOR_POLICY, ACTOR_HUMAN, ACTOR_EXPERT
+    "success"           (N,) float32  1.0 where the step's resulting state passes the task's success
+                                      test (info["success"]): labelled frames for reward models
 
 Flat keys keep a chunk a plain mapping of arrays (an .npz file, a Ray object, a row of columns);
 `unflatten` turns "obs.<name>" keys back into the nested dict an Algorithm takes. Images stay
@@ -34,6 +37,10 @@ SOURCE_ONLINE = 0
 SOURCE_DEMO = 1
 SOURCE_INTERVENTION = 2
 
+ACTOR_POLICY = 0  # the policy (or random exploration before the first weights)
+ACTOR_HUMAN = 1  # a person at a teleop device
+ACTOR_EXPERT = 2  # a scripted expert reading the true task state
+
 OBS_PREFIXES = ("obs", "next_obs")
 FIELD_DTYPES: dict[str, type] = {
     "action": np.float32,
@@ -43,7 +50,11 @@ FIELD_DTYPES: dict[str, type] = {
     "policy_version": np.int64,
     "robot": np.int64,
     "source": np.int8,
+    "actor": np.int8,
+    "success": np.float32,
 }
+# Fields added after the first buffers were written: `with_default_fields` fills them in.
+OPTIONAL_FIELDS = ("actor", "success")
 REQUIRED_FIELDS = ("action", "reward", "terminated", "policy_version", "robot", "source")
 
 
@@ -84,6 +95,19 @@ def unflatten(flat: Mapping[str, np.ndarray]) -> dict:
             out[key] = value
     for prefix in OBS_PREFIXES:
         out[prefix] = unflatten_obs(flat, prefix)
+    return out
+
+
+def with_default_fields(chunk: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`chunk` with the optional fields it lacks: actor (the expert for demonstration and
+    intervention steps, else the policy) and success (0: unknown, counted as not successful)."""
+    out = dict(chunk)
+    n = chunk_len(chunk)
+    if "actor" not in out:
+        source = np.asarray(out["source"])
+        out["actor"] = np.where(source == SOURCE_ONLINE, ACTOR_POLICY, ACTOR_EXPERT).astype(np.int8)
+    if "success" not in out:
+        out["success"] = np.zeros(n, dtype=np.float32)
     return out
 
 
@@ -185,6 +209,8 @@ class ChunkBuilder:
         policy_version: int,
         robot: int = 0,
         source: int = SOURCE_ONLINE,
+        actor: int = ACTOR_POLICY,
+        success: bool = False,
     ) -> None:
         """Add one transition; when it completes a chunk, that chunk waits in `pop_chunk()`."""
         action = np.asarray(action, dtype=np.float32)
@@ -204,6 +230,8 @@ class ChunkBuilder:
         arrays["policy_version"][i] = policy_version
         arrays["robot"][i] = robot
         arrays["source"][i] = source
+        arrays["actor"][i] = actor
+        arrays["success"][i] = float(success)
         self._count += 1
         if self._count == self.chunk_size:
             self._ready.append(arrays)

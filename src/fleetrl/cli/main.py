@@ -14,7 +14,7 @@ from fleetrl import __version__
 from fleetrl.core.errors import ConfigError, FleetrlError
 
 # Subcommand modules under fleetrl.cli; each defines register(subparsers) which sets `func`.
-SUBCOMMANDS = ("robots", "robot_server", "train", "eval", "collect", "demo", "bench", "buffer")
+SUBCOMMANDS = ("robots", "robot_server", "train", "eval", "collect", "demo", "bench", "buffer", "reward")
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2

@@ -18,6 +18,7 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from fleetrl.algorithms.build import acts_deterministically
 from fleetrl.buffer.build import SHARD_BUSY_WAIT_S
 from fleetrl.buffer.shard_layout import SHARDS_DIR, ShardBusy
 from fleetrl.buffer.shard_reader import ShardReader
@@ -160,7 +161,8 @@ class _InferenceActor:
         from fleetrl.policies import build_policy
 
         factory = lambda: build_policy(config.policy, observation_space, action_space, seed=seed)  # noqa: E731
-        self.worker = InferenceWorker(factory, ray_weight_fetcher(hub, config.runtime.call_timeout_s))
+        self.worker = InferenceWorker(factory, ray_weight_fetcher(hub, config.runtime.call_timeout_s),
+                                      deterministic=acts_deterministically(config.algorithm))
 
     def act(self, obs):
         return self.worker.act(obs)

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fleetrl.algorithms.hg_dagger.config import HGDAggerConfig
 from fleetrl.algorithms.sac.config import SACConfig
 from fleetrl.core.config import load_yaml, validate
 from fleetrl.core.errors import ConfigError
@@ -78,7 +79,9 @@ class BufferConfig(BaseModel):
         "hot", pattern="^(hot|exact|none)$",
         description="'hot': batches from the records in memory, rotated in the background; 'exact': uniform over everything, misses read from disk; 'none': every read from disk.",
     )
-    rotate_per_batch: float = Field(1.0, ge=0, description="Cache mode 'hot': records swapped into memory per batch sampled.")
+    rotate_per_batch: float = Field(
+        0.25, ge=0, description="Cache mode 'hot': records swapped into memory per batch sampled (more mixes faster, samples slower)."
+    )
     prefetch_batches: int = Field(2, ge=0, description="Batches prepared ahead in a background thread (0: none).")
     load: list[str] = Field(default_factory=list, description="Earlier runs' buffer folders, sampled read-only alongside this run's data.")
     demos: list[str] = Field(
@@ -89,6 +92,30 @@ class BufferConfig(BaseModel):
     interventions_as_demos: bool = Field(
         False, description="Route steps a human or scripted expert took over into the demonstration stream."
     )
+
+
+class InterventionConfig(BaseModel):
+    """Who may take over the robots during training (config key `intervention`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device: str = Field(
+        "none", pattern="^(none|expert|keyboard|gamepad|spacemouse)$",
+        description="'expert': the task's scripted expert plays the human; keyboard, gamepad, spacemouse: a person; 'none': no interventions.",
+    )
+    rule: str = Field(
+        "divergence", pattern="^(divergence|going_wrong|fixed_rate|never)$",
+        description="Device 'expert': when it takes over (see fleetrl.envs.intervention.TakeoverRule).",
+    )
+    threshold: float = Field(0.5, gt=0, description="Rule 'divergence': largest action difference tolerated; 'going_wrong': progress drop.")
+    patience: int = Field(15, ge=1, description="Rule 'going_wrong': steps without progress before taking over.")
+    min_progress: float = Field(0.01, ge=0, description="Rule 'going_wrong': progress that counts as progress over `patience` steps.")
+    rate: float = Field(0.02, ge=0, le=1, description="Rule 'fixed_rate': chance of a takeover on each step.")
+    hold_steps: int = Field(10, ge=1, description="Steps the operator keeps control once it takes over.")
+
+    @property
+    def enabled(self) -> bool:
+        return self.device != "none"
 
 
 class RuntimeConfig(BaseModel):
@@ -141,14 +168,27 @@ class RunConfig(BaseModel):
     seed: int = Field(0, description="Seed of everything random in the run.")
     env: EnvConfig
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
-    algorithm: SACConfig = Field(default_factory=SACConfig)
+    algorithm: SACConfig | HGDAggerConfig = Field(default_factory=SACConfig, discriminator="type")
     buffer: BufferConfig = Field(default_factory=BufferConfig)
+    intervention: InterventionConfig = Field(default_factory=InterventionConfig)
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_algorithm_type(cls, data: Any) -> Any:
+        """`algorithm` without a `type` is SAC (configs written before there was a choice)."""
+        if isinstance(data, dict) and isinstance(data.get("algorithm"), dict) and "type" not in data["algorithm"]:
+            data = {**data, "algorithm": {**data["algorithm"], "type": "sac"}}
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
         if self.env.is_fleetrl_task and not self.env.robots:
             raise ValueError("env.robots: a fleetrl task needs at least one robot")
+        if self.algorithm.type == "hg_dagger" and self.buffer.storage != "disk":
+            raise ValueError("algorithm.type: hg_dagger samples expert-labelled steps from a disk buffer (buffer.storage: disk)")
+        if self.intervention.device == "expert" and not self.env.is_fleetrl_task:
+            raise ValueError("intervention.device: the scripted expert needs a fleetrl task (env.id fleetrl/...)")
         return self
 
 

@@ -9,13 +9,17 @@ import numpy as np
 
 import fleetrl.envs  # noqa: F401  (registers fleetrl's environment ids)
 from fleetrl.core.errors import ConfigError
-from fleetrl.runtime.config import EnvConfig
+from fleetrl.envs.intervention import DeviceOperator, ExpertOperator, InterventionWrapper, Operator, TakeoverRule
+from fleetrl.runtime.config import EnvConfig, InterventionConfig
 
 
-def make_worker_env(config: EnvConfig, index: int) -> gym.Env:
-    """The environment of env worker `index`: its robot for fleetrl tasks, else a plain `gym.make`.
+def make_worker_env(config: EnvConfig, index: int, intervention: InterventionConfig | None = None,
+                    seed: int = 0) -> gym.Env:
+    """The environment of env worker `index`: its robot for fleetrl tasks, else a plain `gym.make`,
+    wrapped so that `intervention`'s operator can take over (when it is enabled).
 
-    Raises `ConfigError` naming `env.id` or `env.imports` when they cannot be resolved.
+    Raises `ConfigError` naming `env.id`, `env.imports` or `intervention.device` when they cannot
+    be resolved (a teleop device that is absent, or no display).
     """
     for module in config.imports:
         try:
@@ -30,7 +34,27 @@ def make_worker_env(config: EnvConfig, index: int) -> gym.Env:
         env = gym.make(config.id, **kwargs)
     except gym.error.Error as err:
         raise ConfigError(f"env.id: cannot make {config.id!r}: {err}") from None
-    return _normalised_actions(env)
+    env = _normalised_actions(env)
+    if intervention is not None and intervention.enabled:
+        env = InterventionWrapper(env, _operator(env, intervention, seed))
+    return env
+
+
+def _operator(env: gym.Env, config: InterventionConfig, seed: int) -> Operator:
+    if config.device == "expert":
+        rule = TakeoverRule(config.rule, config.threshold, config.patience, config.min_progress, config.rate,
+                            config.hold_steps)
+        return ExpertOperator(env, rule, seed)
+    from fleetrl.hardware.teleop.base import TeleopUnavailable
+    from fleetrl.hardware.teleop.registry import make_teleop
+
+    teleop = make_teleop(config.device)
+    try:
+        teleop.connect()
+    except TeleopUnavailable as err:
+        raise ConfigError(f"intervention.device: {err}") from None
+    mode = getattr(env.unwrapped, "actions", None)
+    return DeviceOperator(teleop, mode.mode if mode is not None else "full", config.hold_steps)
 
 
 def _normalised_actions(env: gym.Env) -> gym.Env:

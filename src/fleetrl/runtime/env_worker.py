@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from fleetrl.buffer.transitions import SOURCE_ONLINE, ChunkBuilder
+from fleetrl.algorithms.build import acts_deterministically
+from fleetrl.buffer.transitions import ACTOR_POLICY, SOURCE_INTERVENTION, SOURCE_ONLINE, ChunkBuilder
 from fleetrl.core.errors import WorkerFailure
 from fleetrl.core.interfaces import Policy
 from fleetrl.runtime.config import RunConfig
@@ -57,7 +58,8 @@ class EnvWorker:
         self.index = index
         self.links = links
         self.name = worker_label(config.env, index)
-        self.env = make_worker_env(config.env, index)
+        self.env = make_worker_env(config.env, index, config.intervention, seed)
+        self.deterministic = acts_deterministically(config.algorithm)
         self.env.action_space.seed(seed)
         local = config.runtime.inference == "local" and policy_factory is not None
         self.policy = policy_factory(self.env.observation_space, self.env.action_space) if local else None
@@ -66,6 +68,8 @@ class EnvWorker:
         self.seed = seed
         self.obs, _ = self.env.reset(seed=seed)
         self.episode_return = 0.0
+        self.episode_steps = 0
+        self.episode_interventions = 0
         self.control = Control(False, 0, 0, 0, 0, 0.0)
         self.last_report = time.monotonic()
         self.acting_version = 0
@@ -116,7 +120,7 @@ class EnvWorker:
         elif self.policy is None or self.policy.version == 0:
             action, version = self.env.action_space.sample(), 0  # no weights yet: explore uniformly
         else:
-            action, version = self.policy.act(self.obs), self.policy.version
+            action, version = self.policy.act(self.obs, deterministic=self.deterministic), self.policy.version
         elapsed = time.perf_counter() - start
         self.stats.inference_s += elapsed
         self.stats.inference_ms.append(elapsed * 1000.0)
@@ -127,11 +131,17 @@ class EnvWorker:
         start = time.perf_counter()
         next_obs, reward, terminated, truncated, info = self.env.step(action)
         self.stats.acting_s += time.perf_counter() - start
+        intervened = bool(info.get("intervened", False))
         self.builder.append(
-            self.obs, action, float(reward), next_obs, bool(terminated), bool(truncated),
-            policy_version=version, robot=self.index, source=SOURCE_ONLINE,
+            self.obs, info.get("executed_action", action), float(reward), next_obs, bool(terminated), bool(truncated),
+            policy_version=version, robot=self.index, source=SOURCE_INTERVENTION if intervened else SOURCE_ONLINE,
+            actor=int(info.get("actor", ACTOR_POLICY)), success=bool(info.get("success", info.get("is_success", False))),
         )
         self.stats.env_steps += 1
+        self.stats.intervention_steps += int(intervened)
+        self.stats.takeovers += int(bool(info.get("takeover", False)))
+        self.episode_steps += 1
+        self.episode_interventions += int(intervened)
         self.stats.policy_version = version
         self.episode_return += float(reward)
         if terminated or truncated:
@@ -146,7 +156,10 @@ class EnvWorker:
         self.stats.returns_sum += self.episode_return
         self.stats.recent_success = (self.stats.recent_success + [success])[-RECENT:]
         self.stats.recent_returns = (self.stats.recent_returns + [self.episode_return])[-RECENT:]
+        share = self.episode_interventions / max(self.episode_steps, 1)
+        self.stats.recent_intervention = (self.stats.recent_intervention + [share])[-RECENT:]
         self.episode_return = 0.0
+        self.episode_steps = self.episode_interventions = 0
 
     # -- talking to the rest ---------------------------------------------------------------------
 

@@ -37,6 +37,9 @@ class WorkerStats:
     recent_success: list[bool] = field(default_factory=list)
     recent_returns: list[float] = field(default_factory=list)
     inference_ms: list[float] = field(default_factory=list)
+    intervention_steps: int = 0  # steps an operator (person or scripted expert) chose the action
+    takeovers: int = 0  # times control passed to an operator
+    recent_intervention: list[float] = field(default_factory=list)  # per recent episode: share of steps taken over
 
 
 @dataclass

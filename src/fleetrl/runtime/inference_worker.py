@@ -26,8 +26,11 @@ class InferenceWorker:
         policy_factory: Callable[[], Policy],
         fetch: Callable[[int], tuple[int, dict] | None],
         poll_s: float = POLL_S,
+        deterministic: bool = False,
     ) -> None:
+        """`deterministic`: act with the mean action (behaviour-cloned policies)."""
         self._factory = policy_factory
+        self.deterministic = deterministic
         self._fetch = fetch
         self._active = policy_factory()
         self._stop = threading.Event()
@@ -39,7 +42,7 @@ class InferenceWorker:
         policy = self._active  # one read: a swap during this call does not affect it
         if policy.version == 0:
             return np.zeros(0, dtype=np.float32), 0  # no weights yet: the caller explores
-        return policy.act(obs), policy.version
+        return policy.act(obs, deterministic=self.deterministic), policy.version
 
     @property
     def version(self) -> int:

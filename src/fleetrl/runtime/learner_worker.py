@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from fleetrl.algorithms.sac import SACLearner
+from fleetrl.algorithms.build import build_algorithm, trains_on_expert_steps_only
 from fleetrl.buffer.build import build_replay
 from fleetrl.buffer.transitions import chunk_len
 from fleetrl.comm.weights import WeightPublisher
@@ -34,7 +34,8 @@ class LearnerLinks(Protocol):
 
 
 class LearnerWorker:
-    """Trains `SACLearner` on the replay; `run()` for async mode, `train(n)` for sync mode."""
+    """Trains the run's algorithm (SAC or HG-DAgger) on the replay; `run()` for async mode, `train(n)`
+    for sync mode. HG-DAgger's replay serves expert-labelled steps only."""
 
     def __init__(
         self, config: RunConfig, observation_space, action_space, links: LearnerLinks, seed: int,
@@ -47,8 +48,9 @@ class LearnerWorker:
             raise RuntimeError("runtime.device is 'cuda' but no GPU is available to the learner")
         self.config = config
         self.links = links
-        self.algorithm = SACLearner(config.algorithm, config.policy, observation_space, action_space, device, seed)
-        self.replay = build_replay(config.buffer, seed, buffer_path)
+        self.algorithm = build_algorithm(config.algorithm, config.policy, observation_space, action_space, device, seed)
+        self.expert_only = trains_on_expert_steps_only(config.algorithm)
+        self.replay = build_replay(config.buffer, seed, buffer_path, expert_only=self.expert_only)
         self.publisher = WeightPublisher(links)
         self.lock = threading.Lock()
         self.env_steps_received = 0
@@ -105,10 +107,26 @@ class LearnerWorker:
     def may_update(self) -> bool:
         self.poll_shards()
         online = self.received_here - self.warmup
-        if online <= 0 or len(self.replay) < self.config.algorithm.batch_size:
+        if online <= 0 or self.sampleable() < self.config.algorithm.batch_size:
             return False
         ratio = self.config.runtime.max_updates_per_env_step
         return ratio is None or self.steps_here < ratio * online
+
+    def sampleable(self) -> int:
+        """Transitions batches can be drawn from (expert-labelled ones only, for HG-DAgger)."""
+        return self.replay.num_demos if self.expert_only else len(self.replay)
+
+    def pretrain(self) -> int:
+        """`pretrain_steps` of the algorithm on the demonstrations before anything acts (behaviour
+        cloning's starting policy), then publish; returns the steps taken (0 without demos)."""
+        steps = getattr(self.config.algorithm, "pretrain_steps", 0)
+        if not steps or self.algorithm.updates or self.replay.num_demos < self.config.algorithm.batch_size:
+            return 0
+        for _ in range(steps):
+            with self.lock:
+                self.last_metrics = self.algorithm.update(self.replay.sample)
+        self.publish()
+        return steps
 
     def step(self) -> None:
         """One learner step (utd_ratio gradient steps), publishing weights on schedule."""
@@ -133,6 +151,7 @@ class LearnerWorker:
 
     def run(self) -> dict[str, float]:
         """Train whenever allowed until the hub says stop; returns the final stats."""
+        self.pretrain()
         next_report = 0.0
         while True:
             if self.may_update():
@@ -150,9 +169,10 @@ class LearnerWorker:
 
     def train(self, steps: int) -> dict[str, float]:
         """Sync mode: `steps` learner steps now (as the data allows), then publish."""
+        self.pretrain()
         self.poll_shards(force=True)
         for _ in range(steps):
-            if len(self.replay) < self.config.algorithm.batch_size:
+            if self.sampleable() < self.config.algorithm.batch_size:
                 break
             self.step()
         self.publish()

@@ -35,6 +35,8 @@ _PANELS = (
     ("success rate", [("success_rate", "training"), ("eval_success_rate", "evaluation")]),
     ("return", [("return_mean", "training"), ("eval_return_mean", "evaluation")]),
 )
+# Drawn as a third row when a run had interventions (a person or the scripted expert took over).
+_INTERVENTION_PANEL = ("share of steps taken over", [("intervention_rate", "training episodes")])
 
 
 class MetricsLogger:
@@ -118,19 +120,23 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
 
 
 def learning_curve_figure(records: list[dict[str, Any]], title: str) -> Figure:
-    """A 2x2 figure: success rate (top) and return (bottom) against wall time and env steps.
+    """A 2x2 figure: success rate (top) and return (bottom) against wall time and env steps, with
+    a third row for the intervention rate when the records have one.
 
     Uses matplotlib's object API (no pyplot), so it renders headless and leaves the global
     backend alone.
     """
-    figure = Figure(figsize=(11, 7), layout="constrained")
-    axes = figure.subplots(2, 2, squeeze=False)
+    panels = _PANELS
+    if any(_is_number(r.get("intervention_rate")) for r in records):
+        panels = (*_PANELS, _INTERVENTION_PANEL)
+    figure = Figure(figsize=(11, 3.5 * len(panels)), layout="constrained")
+    axes = figure.subplots(len(panels), 2, squeeze=False)
     figure.suptitle(title)
     wall = [r.get("wall_time_s") for r in records]
     minutes = max((w for w in wall if isinstance(w, (int, float))), default=0) > 600
     x_axes = (("wall_time_s", "wall time (min)" if minutes else "wall time (s)", 1 / 60 if minutes else 1),
               ("env_steps", "env steps", 1))
-    for row, (panel, series) in enumerate(_PANELS):
+    for row, (panel, series) in enumerate(panels):
         for col, (x_key, x_label, scale) in enumerate(x_axes):
             ax = axes[row][col]
             for field, label in series:
@@ -142,7 +148,7 @@ def learning_curve_figure(records: list[dict[str, Any]], title: str) -> Figure:
             ax.set_xlabel(x_label)
             ax.set_ylabel(panel)
             ax.grid(alpha=0.3)
-            if panel == "success rate":
+            if panel in ("success rate", _INTERVENTION_PANEL[0]):
                 ax.set_ylim(-0.05, 1.05)
             if ax.lines:
                 ax.legend(loc="best", fontsize="small")

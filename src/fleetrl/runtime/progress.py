@@ -112,6 +112,9 @@ class LiveProgress:
             parts.append(f"{_num(s['env_steps_per_s'], '.0f')} steps/s")
         if "episodes" in s:
             parts.append(f"episodes {s['episodes']} success {_num(s.get('success_rate'), '.2f')}")
+        if "intervention_rate" in s:
+            parts.append(f"taken over {_num(100 * s['intervention_rate'], '.0f')}% of steps "
+                         f"({_num(s.get('interventions_per_robot_hour'), '.0f')}/robot-h)")
         if "updates" in s:
             parts.append(f"updates {s['updates']} ({_num(s.get('updates_per_s'), '.1f')}/s)")
         if "policy_version" in s:

@@ -209,6 +209,12 @@ class Trainer:
             "staleness_mean": sum(w["staleness_sum"] for w in workers) / steps if steps else 0.0,
             "staleness_max": max((w["staleness_max"] for w in workers), default=0),
         }
+        interventions = [s for w in workers for s in w.get("recent_intervention", [])]
+        if self.config.intervention.enabled:
+            robot_hours = sum(now - self.worker_started.get(w["name"], now) for w in workers) / 3600.0
+            record["intervention_rate"] = float(np.mean(interventions)) if interventions else 0.0
+            record["interventions"] = sum(w.get("takeovers", 0) for w in workers)
+            record["interventions_per_robot_hour"] = record["interventions"] / robot_hours if robot_hours > 0 else 0.0
         if previous is not None and dt > 0:
             record["env_steps_per_s"] = (snap["env_steps"] - previous["env_steps"]) / dt
             record["updates_per_s"] = (snap["updates"] - previous["updates"]) / dt

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -10,7 +12,7 @@ class SACConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: str = Field("sac", pattern="^sac$", description="Always 'sac'.")
+    type: Literal["sac"] = Field("sac", description="Always 'sac'.")
     gamma: float = Field(0.99, gt=0, le=1, description="Discount factor.")
     tau: float = Field(0.005, gt=0, le=1, description="Polyak rate of the target critics.")
     actor_lr: float = Field(3e-4, gt=0, description="Adam learning rate of the actor.")

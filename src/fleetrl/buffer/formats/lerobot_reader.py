@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from fleetrl.buffer.formats import lerobot_layout as layout
 from fleetrl.buffer.formats.lerobot_columns import column_values, decode_images, is_obs_key
 from fleetrl.buffer.formats.lerobot_video import decode_frames, require_av
-from fleetrl.buffer.transitions import SOURCE_DEMO
+from fleetrl.buffer.transitions import ACTOR_HUMAN, SOURCE_DEMO
 
 
 @dataclass(frozen=True)
@@ -189,6 +189,8 @@ class FrameReader:
             "policy_version": np.full(n, -1, dtype=np.int64),
             "robot": np.zeros(n, dtype=np.int64),
             "source": np.full(n, SOURCE_DEMO, dtype=np.int8),
+            "actor": np.full(n, ACTOR_HUMAN, dtype=np.int8),  # LeRobot datasets are teleoperated
+            "success": np.zeros(n, dtype=np.float32),
         }
         if "reward" not in chunk:
             fields["reward"] = np.zeros(n, dtype=np.float32)

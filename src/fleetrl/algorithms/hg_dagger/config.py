@@ -1,0 +1,30 @@
+"""Config of HG-DAgger (run config key `algorithm` with `type: hg_dagger`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class HGDAggerConfig(BaseModel):
+    """Human-gated DAgger: behaviour cloning, fine-tuned online on the steps an expert took over.
+
+    Only expert-labelled transitions are trained on (demonstrations and interventions; never the
+    policy's own actions). The policy acts deterministically (the mean action).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["hg_dagger"] = Field("hg_dagger", description="Always 'hg_dagger'.")
+    lr: float = Field(3e-4, gt=0, description="Adam learning rate of the policy (encoder and actor).")
+    weight_decay: float = Field(0.0, ge=0, description="Adam weight decay.")
+    batch_size: int = Field(256, gt=0, description="Expert-labelled transitions per gradient step.")
+    utd_ratio: int = Field(1, ge=1, description="Gradient steps per learner step.")
+    loss: str = Field(
+        "mse", pattern="^(mse|nll)$",
+        description="'mse': squared error of the mean action; 'nll': negative log-likelihood of the expert action.",
+    )
+    pretrain_steps: int = Field(
+        0, ge=0, description="Gradient steps on the demonstrations (buffer.demos) before the first weights are published."
+    )

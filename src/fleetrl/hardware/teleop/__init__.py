@@ -1,0 +1,1 @@
+"""Teleoperation: keyboard, gamepad, SpaceMouse (optional libraries) and the scripted expert."""

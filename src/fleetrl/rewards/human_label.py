@@ -1,0 +1,51 @@
+"""A person's label of the episode, read from a teleoperation device, as reward and verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import numpy as np
+
+from fleetrl.hardware.teleop.base import TeleopCommand
+from fleetrl.rewards.base import Observation, Reward
+
+
+class CommandSource(Protocol):
+    """Anything with a non-blocking `read()` (a `Teleoperator`, or a scripted stand-in)."""
+
+    def read(self) -> TeleopCommand: ...
+
+
+class HumanLabelReward(Reward):
+    """`success_reward` on the step a person presses "success", `failure_reward` on the step they
+    press "failure", 0.0 otherwise; the press also sets `verdict` (True or False), which ends the
+    episode under `RewardWrapper`.
+
+    The device is read once per step and owned by the caller (connected and disconnected
+    elsewhere). Events are reported once per read, so this must be the only reader of the
+    device's labels. Labels pressed between episodes are discarded by `reset()` (they judged the
+    episode that had already ended). A read holding both labels counts as "failure": an
+    ambiguous label must not pay out. After a verdict, further labels are ignored until `reset()`.
+    """
+
+    def __init__(self, teleop: CommandSource, success_reward: float = 1.0, failure_reward: float = 0.0) -> None:
+        self.teleop = teleop
+        self.success_reward = float(success_reward)
+        self.failure_reward = float(failure_reward)
+
+    def reset(self) -> None:
+        super().reset()
+        self.teleop.read()  # drop labels meant for the episode that just ended
+
+    def __call__(self, obs: Observation, action: np.ndarray, next_obs: Observation, info: Mapping[str, Any]) -> float:
+        events = self.teleop.read().events
+        if self.verdict is not None:
+            return 0.0
+        if "failure" in events:
+            self.verdict = False
+            return self.failure_reward
+        if "success" in events:
+            self.verdict = True
+            return self.success_reward
+        return 0.0
