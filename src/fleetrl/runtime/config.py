@@ -146,6 +146,9 @@ class RuntimeConfig(BaseModel):
     sync_updates_per_round: int | None = Field(None, description="Sync mode: learner steps per round (default: env steps collected x utd).")
     eval_every_s: float = Field(120.0, gt=0, description="Seconds between evaluations of the deterministic policy.")
     eval_episodes: int = Field(10, ge=1, description="Episodes per evaluation.")
+    eval_first_weights: bool = Field(
+        False, description="Also evaluate the first published weights (the starting point of a pretrained policy)."
+    )
     target_eval_success: float | None = Field(
         None, gt=0, le=1, description="End the run once an evaluation reaches this success rate (None: run the full budget)."
     )

@@ -88,6 +88,7 @@ class Trainer:
         self._previous: dict[str, Any] | None = None
         self._shown_rates: dict[str, float] = {}
         self._last_log = self._last_eval = self._last_checkpoint = time.monotonic()
+        self._evaluated_first = self.resume_state is not None  # a resumed run evaluated its start before
         # Installed after Ray starts, so that Ray's own handlers do not replace them.
         self._previous_handlers = {sig: signal.signal(sig, self._stop_on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         self.started = time.monotonic()
@@ -235,7 +236,9 @@ class Trainer:
             self._previous, self._last_log = snap, now
             self._shown_rates = {k: record[k] for k in ("env_steps_per_s", "updates_per_s") if k in record}
         progress.update(self.progress_view({**record, **self._shown_rates}, snap))
-        if now - self._last_eval >= rt.eval_every_s:
+        first_weights = rt.eval_first_weights and not self._evaluated_first and snap["policy_version"] > 0
+        if first_weights or now - self._last_eval >= rt.eval_every_s:
+            self._evaluated_first = self._evaluated_first or snap["policy_version"] > 0
             if self.evaluate(snap["env_steps"]) is not None:  # every evaluation gets its own line
                 self.metrics.log(self.record(snap, self._previous, now - self._last_log))
             self._last_eval = time.monotonic()
