@@ -7,6 +7,7 @@ from collections import deque
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 from fleetrl.hardware.teleop.base import TeleopCommand
 
@@ -55,3 +56,13 @@ def scripted_teleop():
 @pytest.fixture
 def counting_env():
     return CountingEnv
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Train and infer on one thread: on a busy shared machine two threads can wait on each
+    other for many times the work itself (seen: 2 s of training taking 40 s)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

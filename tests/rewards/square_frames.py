@@ -32,14 +32,15 @@ def inside(red, box) -> bool:
     return box[0] < red[0] and red[0] + SQUARE < box[0] + BOX - 1 and box[1] < red[1] and red[1] + SQUARE < box[1] + BOX - 1
 
 
-def episodes(count: int, steps: int = 16, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """`count` episodes of (frames uint8 (steps, 32, 32, 3), success float32 (steps,))."""
+def episodes(count: int, steps: int = 16, seed: int = 0, goal_share: float = 0.35) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`count` episodes of (frames uint8 (steps, 32, 32, 3), success float32 (steps,)); in about
+    `goal_share` of them the red square heads for the box (so success frames are the rarer class)."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(count):
         box = rng.integers(0, SIZE - BOX, size=2)
         red = rng.integers(0, SIZE - SQUARE, size=2).astype(float)
-        goal = box + rng.integers(2, BOX - SQUARE - 1, size=2) if rng.random() < 0.6 else rng.integers(0, SIZE - SQUARE, size=2)
+        goal = box + rng.integers(2, BOX - SQUARE - 1, size=2) if rng.random() < goal_share else rng.integers(0, SIZE - SQUARE, size=2)
         colours = [(40, 60, 220), (40, 200, 60)]
         distractors = [(rng.integers(0, SIZE - SQUARE, size=2), c) for c in colours]
         frames, labels = [], []

@@ -98,3 +98,19 @@ def test_human_label_reads_the_device_every_step_and_drops_labels_between_episod
     for _ in range(4):
         step(reward)
     assert teleop.reads == 1 + 5
+
+
+def test_a_shared_device_gives_every_reader_every_label(scripted_teleop):
+    from fleetrl.rewards.human_label import SharedTeleop
+
+    device = scripted_teleop({"takeover"}, {"success"})
+    shared = SharedTeleop(device)
+    operator, labels = shared.reader(), shared.reader()
+    assert operator.read().events == {"takeover"}  # the intervention layer reads first...
+    assert operator.read().events == {"success"}
+    reward = HumanLabelReward(labels)  # ...and the reward still sees both events
+    assert labels.read().events == {"takeover", "success"}
+    assert labels.read().events == frozenset() and device.reads == 4  # each read reads the device
+    device.push("failure")
+    assert step(reward) == 0.0 and reward.verdict is False
+    assert operator.read().events == {"failure"}

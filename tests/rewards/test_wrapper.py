@@ -58,7 +58,7 @@ def test_a_human_label_ends_the_episode_with_the_verdict_in_info(counting_env, s
     reward = WeightedSum([(1.0, SuccessReward()), (1.0, HumanLabelReward(teleop))])
     env = RewardWrapper(counting_env(horizon=50), reward)
     env.reset()
-    teleop.push()  # reset drained the device; now two quiet steps, then the label
+    teleop.push()  # two quiet steps, then the label
     teleop.push()
     teleop.push(label)
     steps = 0
@@ -67,7 +67,7 @@ def test_a_human_label_ends_the_episode_with_the_verdict_in_info(counting_env, s
         steps += 1
         if terminated or truncated:
             break
-    assert steps == 2  # the reset's drain read the first scripted entry; the label came on step 2
+    assert steps == 3
     assert terminated and not truncated and info["human_label"] is verdict
     assert r == (1.0 if verdict else 0.0) and info["task_reward"] == 0.25
     env.reset()  # a new episode forgets the verdict

@@ -54,6 +54,9 @@ def register(subparsers) -> None:
     train.add_argument("--batch-size", type=positive_int, default=64, help="frames per gradient step (default 64)")
     train.add_argument("--label-from-reward", action="store_true",
                        help="label frames by reward > 0 where the data has no 'success' field")
+    train.add_argument("--threads", type=positive_int, default=1,
+                       help="torch threads (default 1, like the learner: this small CNN gains little from more, "
+                            "and threads that wait on each other on a busy machine cost many times that)")
     train.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     train.set_defaults(func=_user_errors(run_train))
 
@@ -97,9 +100,12 @@ def _print(result: dict, title: str, as_json: bool) -> None:
 
     table = Table(title=escape(title), show_header=False)
     table.add_column(style="bold")
-    table.add_column(justify="right")
+    table.add_column()
     for key, value in result.items():
-        shown = f"{value:.4f}" if isinstance(value, float) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+        if isinstance(value, float):
+            shown = f"{value:.4f}"
+        else:
+            shown = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
         table.add_row(escape(key), escape(shown))
     Console(width=None if sys.stdout.isatty() else 160).print(table)
 
@@ -109,6 +115,9 @@ def run_train(args: argparse.Namespace) -> int:
 
     from fleetrl.rewards.train_classifier import load_labelled_frames, train_classifier
 
+    import torch
+
+    torch.set_num_threads(args.threads)
     console = Console(stderr=True)
     with console.status(f"reading frames of {', '.join(map(str, args.data))}"):
         data = load_labelled_frames(args.data, args.camera, label_from_reward=args.label_from_reward)

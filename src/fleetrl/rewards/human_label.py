@@ -1,7 +1,17 @@
-"""A person's label of the episode, read from a teleoperation device, as reward and verdict."""
+"""A person's label of the episode, read from a teleoperation device, as reward and verdict.
+
+A device reports each event once, to whoever reads it first. When the same device also drives
+interventions (`envs.intervention.DeviceOperator`), give each reader its own view of it:
+
+    shared = SharedTeleop(device)
+    operator = DeviceOperator(shared.reader(), action_mode)
+    reward = HumanLabelReward(shared.reader())
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -24,7 +34,7 @@ class HumanLabelReward(Reward):
 
     The device is read once per step and owned by the caller (connected and disconnected
     elsewhere). Events are reported once per read, so this must be the only reader of the
-    device's labels. Labels pressed between episodes are discarded by `reset()` (they judged the
+    device, or read it through a `SharedTeleop` reader (see the module docstring). Labels pressed between episodes are discarded by `reset()` (they judged the
     episode that had already ended). A read holding both labels counts as "failure": an
     ambiguous label must not pay out. After a verdict, further labels are ignored until `reset()`.
     """
@@ -49,3 +59,42 @@ class HumanLabelReward(Reward):
             self.verdict = True
             return self.success_reward
         return 0.0
+
+
+class SharedTeleop:
+    """One teleop device read by several parties, each of which sees every event once.
+
+    `reader()` gives a new reader. A reader's `read()` reads the device (the newest action and
+    engaged state) and returns the events that arrived since that reader's previous read, whoever
+    read the device in between. The device stays owned by the caller (connect, disconnect).
+    """
+
+    def __init__(self, device: CommandSource) -> None:
+        self.device = device
+        self._pending: list[set[str]] = []
+        self._lock = threading.Lock()
+
+    def reader(self) -> _SharedReader:
+        with self._lock:
+            self._pending.append(set())
+            return _SharedReader(self, len(self._pending) - 1)
+
+    def _read(self, index: int) -> TeleopCommand:
+        with self._lock:
+            command = self.device.read()
+            for pending in self._pending:
+                pending |= command.events
+            events = frozenset(self._pending[index])
+            self._pending[index].clear()
+        return dataclasses.replace(command, events=events)
+
+
+class _SharedReader:
+    """One party's view of a `SharedTeleop` (has the device's `name`, if it has one)."""
+
+    def __init__(self, shared: SharedTeleop, index: int) -> None:
+        self._shared, self._index = shared, index
+        self.name = getattr(shared.device, "name", None)
+
+    def read(self) -> TeleopCommand:
+        return self._shared._read(self._index)

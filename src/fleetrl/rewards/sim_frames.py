@@ -9,7 +9,7 @@ while (failures that look like successes until the drop) and random actions, in 
 classes appear and the failures are not all trivially far from success. The env gives the shaped
 reward, so a success does not end the episode and the success state is held (more positive
 frames). Every step is labelled with `info["success"]` in the chunk's "success" field and its
-actor in "actor" (2 scripted expert, 0 anything else).
+actor in "actor" (ACTOR_EXPERT for the expert's behaviours, ACTOR_POLICY for random actions).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 BEHAVIOURS = ("expert", "noisy", "drop", "random")
-ACTOR_POLICY, ACTOR_SCRIPTED = 0, 2
 
 
 def _action(behaviour: str, expert, env, rng: np.random.Generator, step: int, drop_at: int) -> np.ndarray:
@@ -34,7 +33,8 @@ def _action(behaviour: str, expert, env, rng: np.random.Generator, step: int, dr
         action = action + rng.normal(0.0, 0.25, size=action.shape)
     elif behaviour == "drop" and step >= drop_at:
         action = rng.uniform(-0.5, 0.5, size=action.shape)
-        action[-1] = -1.0  # open the gripper: the object falls
+        if env.unwrapped.actions.mode != "xyz":  # the last entry is the gripper
+            action[-1] = -1.0  # open it: the object falls
     return np.clip(action, -1.0, 1.0).astype(np.float32)
 
 
@@ -54,7 +54,7 @@ def collect_sim_frames(
     import gymnasium as gym
 
     import fleetrl.envs  # noqa: F401  (registers the environment ids)
-    from fleetrl.buffer.transitions import SOURCE_DEMO, SOURCE_ONLINE, ChunkBuilder, concat_chunks
+    from fleetrl.buffer.transitions import ACTOR_EXPERT, ACTOR_POLICY, SOURCE_DEMO, SOURCE_ONLINE, ChunkBuilder, concat_chunks
     from fleetrl.envs.experts import expert_for
 
     started = time.perf_counter()
@@ -67,7 +67,7 @@ def collect_sim_frames(
     space = gym.spaces.Dict({k: env.observation_space.spaces[k] for k in keep})
     builder = ChunkBuilder(space, chunk_size=steps)
     rng = np.random.default_rng(seed)
-    chunks, successes, actors, counts = [], [], [], {b: {"success": 0, "failure": 0} for b in BEHAVIOURS}
+    chunks, counts = [], {b: {"success": 0, "failure": 0} for b in BEHAVIOURS}
     try:
         expert = expert_for(env)
         for episode in range(episodes):
@@ -82,9 +82,8 @@ def collect_sim_frames(
                 next_obs = {k: next_obs[k] for k in keep}
                 scripted = behaviour != "random"
                 builder.append(obs, action, reward, next_obs, terminated, truncated, policy_version=-1,
-                               source=SOURCE_DEMO if scripted else SOURCE_ONLINE)
-                successes.append(float(info["success"]))
-                actors.append(ACTOR_SCRIPTED if scripted else ACTOR_POLICY)
+                               source=SOURCE_DEMO if scripted else SOURCE_ONLINE,
+                               actor=ACTOR_EXPERT if scripted else ACTOR_POLICY, success=bool(info["success"]))
                 counts[behaviour]["success" if info["success"] else "failure"] += 1
                 obs, done, step = next_obs, terminated or truncated, step + 1
             while (chunk := builder.pop_chunk()) is not None:
@@ -94,8 +93,6 @@ def collect_sim_frames(
     finally:
         env.close()
     chunk = concat_chunks(chunks)
-    chunk["success"] = np.asarray(successes, np.float32)
-    chunk["actor"] = np.asarray(actors, np.int8)
     meta = {
         "env_id": env_id, "robot": robot, "image_size": image_size, "cameras": list(cameras),
         "episodes": episodes, "steps": steps, "seed": seed, "frames": counts,
@@ -106,6 +103,7 @@ def collect_sim_frames(
 
 def measure_sim_accuracy(
     out: str | Path = "runs/reward/pick_cube_scene.pt",
+    env_id: str = "fleetrl/PickCube-v0",
     camera: str | Sequence[str] = "scene",
     episodes: int = 120,
     steps: int = 40,
@@ -114,22 +112,31 @@ def measure_sim_accuracy(
     held_out: float = 0.2,
     seed: int = 0,
     frames_file: str | Path | None = None,
+    threads: int = 1,
 ) -> dict[str, Any]:
-    """Collect PickCube frames (`collect_sim_frames`), train a classifier on `camera`, and return
+    """Collect frames of `env_id` (`collect_sim_frames`), train a classifier on `camera`, and return
     `train_classifier`'s result (held-out accuracy, precision, recall, ...) with the collection's
     meta under "collection". With `frames_file`, the frames are also saved there (.npz), so
-    `fleetrl reward train` can reproduce the training step alone."""
+    `fleetrl reward train` can reproduce the training step alone. Trains on `threads` torch
+    threads (restored afterwards)."""
+    import torch
+
     from fleetrl.buffer.demos import save_demos
     from fleetrl.rewards.train_classifier import frames_from_chunks, train_classifier
 
     cameras = [camera] if isinstance(camera, str) else list(camera)
-    chunk, meta = collect_sim_frames(episodes=episodes, steps=steps, image_size=image_size, cameras=cameras, seed=seed)
+    chunk, meta = collect_sim_frames(env_id, episodes=episodes, steps=steps, image_size=image_size, cameras=cameras, seed=seed)
     if frames_file is not None:
         save_demos(frames_file, chunk, meta)
     data = frames_from_chunks([(meta["env_id"], "sim", chunk)], cameras)
     del chunk
-    result = train_classifier(data, Path(out), epochs=epochs, held_out=held_out, seed=seed,
-                              sheet=Path(out).with_suffix(".png"))
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        result = train_classifier(data, Path(out), epochs=epochs, held_out=held_out, seed=seed,
+                                  sheet=Path(out).with_suffix(".png"))
+    finally:
+        torch.set_num_threads(previous)
     result["collection"] = meta
     return result
 

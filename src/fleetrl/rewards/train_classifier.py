@@ -25,18 +25,19 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from fleetrl.buffer.transitions import ACTOR_EXPERT, ACTOR_HUMAN, ACTOR_POLICY
 from fleetrl.core.errors import FleetrlError
 from fleetrl.policies.augment import random_shift
 from fleetrl.rewards.classifier import ClassifierConfig, SuccessClassifier
 
-ACTORS = {0: "policy", 1: "human", 2: "scripted", -1: "unknown"}
+ACTORS = {ACTOR_POLICY: "policy", ACTOR_HUMAN: "human", ACTOR_EXPERT: "expert", -1: "unknown"}
 
 
 class LabelError(FleetrlError, ValueError):
     """Frames or labels cannot be read from a source, or cannot train a classifier; says why."""
 
 
-@dataclass
+@dataclass(repr=False)
 class LabelledFrames:
     """N labelled frames. Arrays are owned by this object; `subset` copies."""
 
@@ -47,10 +48,14 @@ class LabelledFrames:
     episodes: np.ndarray
     """(N,) int64 episode id, unique across all sources loaded together."""
     actors: np.ndarray
-    """(N,) int8: 0 policy, 1 human, 2 scripted expert, -1 not recorded."""
+    """(N,) int8 who acted (`buffer.transitions.ACTOR_*`), -1 where the data does not say."""
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def __repr__(self) -> str:
+        shapes = {c: f.shape for c, f in self.frames.items()}
+        return f"LabelledFrames({len(self)} frames {shapes}, {self.class_counts()}, {len(np.unique(self.episodes))} episodes)"
 
     @property
     def cameras(self) -> tuple[str, ...]:
@@ -109,9 +114,17 @@ def _chunks(source: Path):
             chunk, _ = load_demos(source)
         except DemoFileError as err:
             raise LabelError(f"{source}: {err}") from None
+        if not _stored_success(source):
+            chunk.pop("success", None)  # load_demos fills in 0.0 (unknown) for older files: not a label
         yield source.name, chunk
     else:
         raise FileNotFoundError(f"{source}: neither a buffer folder nor a .npz demonstration file")
+
+
+def _stored_success(path: Path) -> bool:
+    """Whether the .npz file itself holds a "success" array (read from the archive's listing)."""
+    with np.load(path, allow_pickle=False) as archive:
+        return "success" in archive.files
 
 
 def _labels(chunk: Mapping[str, np.ndarray], source: str, label_from_reward: bool) -> np.ndarray:
@@ -191,24 +204,30 @@ def split_by_episode(data: LabelledFrames, held_out: float, seed: int) -> tuple[
     return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
-def _pixel_stats(frames: np.ndarray, rng: np.random.Generator, sample: int = 2048) -> tuple[list[float], list[float]]:
-    rows = np.sort(rng.choice(len(frames), size=min(sample, len(frames)), replace=False))
-    pixels = frames[rows].reshape(-1, 3).astype(np.float64) / 255.0
+def _pixel_stats(frames: Mapping[str, np.ndarray], rows: np.ndarray, rng: np.random.Generator,
+                 sample: int = 2048) -> tuple[list[float], list[float]]:
+    """Per-channel mean and standard deviation of pixels in [0, 1], over a sample of `rows` of
+    every camera (one normalisation for all cameras)."""
+    picked = np.sort(rng.choice(rows, size=min(sample, len(rows)), replace=False))
+    pixels = np.concatenate([f[picked].reshape(-1, 3) for f in frames.values()]).astype(np.float64) / 255.0
     return pixels.mean(0).tolist(), np.maximum(pixels.std(0), 1e-3).tolist()
 
 
-def evaluate(model: SuccessClassifier, data: LabelledFrames) -> dict[str, Any]:
+def evaluate(model: SuccessClassifier, data: LabelledFrames, rows: np.ndarray | None = None) -> dict[str, Any]:
     """accuracy, precision and recall (None when undefined) at the model's threshold, and the
-    class counts of `data`."""
-    p = model.predict(data.frames)
-    predicted, actual = p > model.config.threshold, data.labels > 0.5
+    class counts, of `data` (or of its `rows`)."""
+    rows = np.arange(len(data)) if rows is None else np.asarray(rows)
+    p = np.concatenate([np.empty(0, np.float32)] + [
+        model.predict({c: f[part] for c, f in data.frames.items()}) for part in np.array_split(rows, max(1, len(rows) // 1024))
+    ])
+    predicted, actual = p > model.config.threshold, data.labels[rows] > 0.5
     true_pos = int((predicted & actual).sum())
     return {
-        "accuracy": float((predicted == actual).mean()) if len(data) else None,
+        "accuracy": float((predicted == actual).mean()) if len(rows) else None,
         "precision": true_pos / int(predicted.sum()) if predicted.any() else None,
         "recall": true_pos / int(actual.sum()) if actual.any() else None,
         "threshold": model.config.threshold,
-        "frames": data.class_counts(),
+        "frames": {"success": int(actual.sum()), "failure": int((~actual).sum())},
     }
 
 
@@ -217,36 +236,38 @@ def _progress(console: Console) -> Progress:
                     TimeElapsedColumn(), console=console, transient=not console.is_terminal)
 
 
-def fit(model: SuccessClassifier, train: LabelledFrames, epochs: int, seed: int, batch_size: int = 64, lr: float = 1e-3,
-        shift: int = 4, console: Console | None = None) -> float:
-    """Train `model` in place for `epochs` passes of len(train) class-balanced, shifted frames;
-    returns the last epoch's mean loss. Progress is drawn on `console` (None: not shown)."""
-    counts = np.bincount((train.labels > 0.5).astype(np.int64), minlength=2)
+def fit(model: SuccessClassifier, data: LabelledFrames, rows: np.ndarray, epochs: int, seed: int, batch_size: int = 64,
+        lr: float = 1e-3, shift: int = 4, console: Console | None = None) -> float:
+    """Train `model` in place on `rows` of `data` for `epochs` passes of len(rows) class-balanced,
+    shifted frames; returns the last epoch's mean loss. Progress is drawn on `console` (None: not
+    shown). Batches are gathered from `data` as they are drawn: the training set is not copied."""
+    positive = (data.labels[rows] > 0.5).astype(np.int64)
+    counts = np.bincount(positive, minlength=2)
     if counts.min() == 0:
         missing = "success" if counts[1] == 0 else "failure"
         raise LabelError(f"no {missing} frames in the training episodes: the classifier cannot learn both classes")
     generator = torch.Generator().manual_seed(seed)
-    weights = torch.from_numpy(1.0 / counts[(train.labels > 0.5).astype(np.int64)])
-    labels = torch.from_numpy(train.labels)
+    weights = torch.from_numpy(1.0 / counts[positive])
+    labels = torch.from_numpy(data.labels)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     model.train()
     with _progress(console or Console(quiet=True)) as progress:
         task = progress.add_task("train", total=epochs, loss=math.nan)
         for _ in range(epochs):
-            order = torch.multinomial(weights, len(train), replacement=True, generator=generator)
+            order = torch.multinomial(weights, len(rows), replacement=True, generator=generator)
             total = 0.0
-            for rows in order.split(batch_size):
-                rows_np = rows.numpy()
-                batch = {c: random_shift(torch.from_numpy(f[rows_np]), shift, generator) for c, f in train.frames.items()}
-                loss = loss_fn(model(batch), labels[rows])
+            for draw in order.split(batch_size):
+                batch_rows = rows[draw.numpy()]
+                batch = {c: random_shift(torch.from_numpy(f[batch_rows]), shift, generator) for c, f in data.frames.items()}
+                loss = loss_fn(model(batch), labels[batch_rows])
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()
-                total += loss.item() * len(rows)
-            progress.update(task, advance=1, loss=total / len(train))
+                total += loss.item() * len(draw)
+            progress.update(task, advance=1, loss=total / len(rows))
     model.eval()
-    return total / len(train)
+    return total / len(rows)
 
 
 def train_classifier(
@@ -267,15 +288,13 @@ def train_classifier(
     class_counts and episodes (train / held_out), actors, train_accuracy, seconds, settings."""
     started = time.perf_counter()
     train_rows, held_rows = split_by_episode(data, held_out, seed)
-    train, held = data.subset(train_rows), data.subset(held_rows)
     torch.manual_seed(seed)
-    any_frames = next(iter(train.frames.values()))
-    mean, std = _pixel_stats(any_frames, np.random.default_rng(seed))
-    height, width = any_frames.shape[1:3]
+    mean, std = _pixel_stats(data.frames, train_rows, np.random.default_rng(seed))
+    height, width = next(iter(data.frames.values())).shape[1:3]
     model = SuccessClassifier(ClassifierConfig(cameras=data.cameras, height=height, width=width, mean=mean, std=std))
-    loss = fit(model, train, epochs, seed, batch_size, lr, shift, console)
+    loss = fit(model, data, train_rows, epochs, seed, batch_size, lr, shift, console)
     path = model.save(out)
-    scores = evaluate(model, held)
+    scores, trained = evaluate(model, data, held_rows), evaluate(model, data, train_rows)
     result = {
         "model": str(path),
         "cameras": list(data.cameras),
@@ -284,10 +303,10 @@ def train_classifier(
         "precision": scores["precision"],
         "recall": scores["recall"],
         "threshold": scores["threshold"],
-        "class_counts": {"train": train.class_counts(), "held_out": held.class_counts()},
-        "episodes": {"train": len(np.unique(train.episodes)), "held_out": len(np.unique(held.episodes))},
+        "class_counts": {"train": trained["frames"], "held_out": scores["frames"]},
+        "episodes": {"train": len(np.unique(data.episodes[train_rows])), "held_out": len(np.unique(data.episodes[held_rows]))},
         "actors": {ACTORS.get(int(a), str(a)): int(n) for a, n in zip(*np.unique(data.actors, return_counts=True), strict=True)},
-        "train_accuracy": evaluate(model, train)["accuracy"],
+        "train_accuracy": trained["accuracy"],
         "final_loss": loss,
         "epochs": epochs,
         "held_out_fraction": held_out,
@@ -297,5 +316,5 @@ def train_classifier(
     if sheet is not None:
         from fleetrl.rewards.sheet import prediction_sheet
 
-        result["sheet"] = str(prediction_sheet(model, held, sheet, seed=seed))
+        result["sheet"] = str(prediction_sheet(model, data.subset(held_rows), sheet, seed=seed))
     return result

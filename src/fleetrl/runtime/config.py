@@ -174,6 +174,10 @@ class RunConfig(BaseModel):
     algorithm: SACConfig | HGDAggerConfig = Field(default_factory=SACConfig, discriminator="type")
     buffer: BufferConfig = Field(default_factory=BufferConfig)
     intervention: InterventionConfig = Field(default_factory=InterventionConfig)
+    rewards: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Rewards that replace the env's (a weighted sum; see fleetrl.rewards.config), e.g. [{type: classifier, path: success.pt}]. Empty: the env's own reward.",
+    )
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
 
     @model_validator(mode="before")

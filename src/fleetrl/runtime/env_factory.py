@@ -14,12 +14,15 @@ from fleetrl.runtime.config import EnvConfig, InterventionConfig
 
 
 def make_worker_env(config: EnvConfig, index: int, intervention: InterventionConfig | None = None,
-                    seed: int = 0) -> gym.Env:
+                    seed: int = 0, rewards: list[dict] | None = None) -> gym.Env:
     """The environment of env worker `index`: its robot for fleetrl tasks, else a plain `gym.make`,
     wrapped so that `intervention`'s operator can take over (when it is enabled).
 
     Raises `ConfigError` naming `env.id`, `env.imports` or `intervention.device` when they cannot
-    be resolved (a teleop device that is absent, or no display).
+    be resolved (a teleop device that is absent, or no display), or `rewards[i]...` for a reward
+    entry that cannot be built. With `rewards`, their weighted sum replaces the env's reward
+    (kept in info["task_reward"]); a classifier on an env without cameras in its observations
+    gets frames rendered for it alone.
     """
     for module in config.imports:
         try:
@@ -27,17 +30,48 @@ def make_worker_env(config: EnvConfig, index: int, intervention: InterventionCon
         except ImportError as err:
             raise ConfigError(f"env.imports: cannot import {module!r}: {err}") from None
     kwargs = dict(config.kwargs)
+    frames_for_reward = bool(rewards) and any(e.get("type") == "classifier" for e in rewards) and \
+        kwargs.get("obs_mode", "state") == "state"
     if config.is_fleetrl_task:
         kwargs.setdefault("robot", config.robots[index])
         kwargs.setdefault("paced", config.paced)
+        if frames_for_reward:
+            kwargs.setdefault("render_mode", "rgb_array")  # renders the scene camera, not shown to the policy
     try:
         env = gym.make(config.id, **kwargs)
     except gym.error.Error as err:
         raise ConfigError(f"env.id: cannot make {config.id!r}: {err}") from None
     env = _normalised_actions(env)
+    teleop = None
     if intervention is not None and intervention.enabled:
-        env = InterventionWrapper(env, _operator(env, intervention, seed))
+        operator = _operator(env, intervention, seed)
+        teleop = getattr(operator, "teleop", None)
+        if teleop is not None:  # the person's labels reach the reward too: both read every event
+            from fleetrl.rewards.human_label import SharedTeleop
+
+            shared = SharedTeleop(teleop)
+            operator.teleop, teleop = shared.reader(), shared.reader()
+    if rewards:
+        from fleetrl.rewards.build import build_reward
+        from fleetrl.rewards.wrapper import RewardWrapper
+
+        if frames_for_reward:
+            env = _FramesInInfo(env)
+        env = RewardWrapper(env, build_reward(rewards, teleop=teleop))
+    if intervention is not None and intervention.enabled:
+        env = InterventionWrapper(env, operator)
     return env
+
+
+class _FramesInInfo(gym.Wrapper):
+    """Puts the robot's camera frames of each step into info["frames"] (for a reward model)."""
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        last = getattr(self.env.unwrapped, "last_observation", None)
+        if last is not None:
+            info = {**info, "frames": dict(last.images)}
+        return obs, reward, terminated, truncated, info
 
 
 def _operator(env: gym.Env, config: InterventionConfig, seed: int) -> Operator:

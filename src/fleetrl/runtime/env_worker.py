@@ -58,7 +58,7 @@ class EnvWorker:
         self.index = index
         self.links = links
         self.name = worker_label(config.env, index)
-        self.env = make_worker_env(config.env, index, config.intervention, seed)
+        self.env = make_worker_env(config.env, index, config.intervention, seed, config.rewards)
         self.deterministic = acts_deterministically(config.algorithm)
         self.env.action_space.seed(seed)
         local = config.runtime.inference == "local" and policy_factory is not None

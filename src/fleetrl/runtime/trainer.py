@@ -34,7 +34,9 @@ from fleetrl.runtime.shard_access import shard_name
 
 
 def _spaces(config: RunConfig):
-    env = make_worker_env(config.env, 0)
+    # With the run's rewards and interventions: a bad reward entry or an absent device fails
+    # here, before any worker starts, naming the config key.
+    env = make_worker_env(config.env, 0, config.intervention, config.seed, config.rewards)
     try:
         return env.observation_space, env.action_space
     finally:

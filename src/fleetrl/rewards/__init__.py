@@ -1,0 +1,14 @@
+"""Rewards as separate pieces behind one small interface (`base.Reward`).
+
+    base.py              Reward: reset(), __call__(obs, action, next_obs, info) -> float, verdict
+    rule.py              SuccessReward (info["success"]), TaskReward (the env's own reward)
+    human_label.py       HumanLabelReward: a person's success / failure keys; SharedTeleop
+    classifier.py        SuccessClassifier (a small CNN, saved with its config), ClassifierReward
+    train_classifier.py  labelled frames from buffers and demo files, split by episode, training
+    compose.py           WeightedSum of rewards
+    wrapper.py           RewardWrapper: a gymnasium env whose reward (and verdict) comes from a Reward
+    config.py, build.py  a run's `rewards:` list and build_reward(config, teleop)
+    sim_frames.py        labelled frames of a simulated task, for measuring classifiers
+
+Nothing is imported here, so reading a reward config does not load torch.
+"""
