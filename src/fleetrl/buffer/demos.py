@@ -126,8 +126,10 @@ def record_expert_demos(
     episodes: int,
     seed: int,
     only_successes: bool = True,
+    env=None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Run the task's scripted expert for `episodes` episodes (seeds seed, seed+1, ...).
+    """Run the task's scripted expert for `episodes` episodes (seeds seed, seed+1, ...), in `env`
+    when given (it is closed afterwards), else in `gym.make(env_id, **env_kwargs)`.
 
     Transitions are stored with source=SOURCE_DEMO, policy_version=-1 and robot=0. With
     `only_successes`, failed episodes are dropped. meta: env_id, env_kwargs, seed, "attempted"
@@ -139,7 +141,7 @@ def record_expert_demos(
     import fleetrl.envs  # noqa: F401  (registers the environment ids)
     from fleetrl.envs.experts import expert_for
 
-    env = gym.make(env_id, **dict(env_kwargs))
+    env = gym.make(env_id, **dict(env_kwargs)) if env is None else env  # `env`: one with the run's rewards
     try:
         expert = expert_for(env)
         builder = ChunkBuilder(env.observation_space, chunk_size=64)

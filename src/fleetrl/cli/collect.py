@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         with console.status(f"recording {args.episodes} expert episodes of {config.env.id}"):
             try:
                 chunk, meta = record_expert_demos(config.env.id, kwargs, args.episodes, args.seed,
-                                                  only_successes=not args.keep_failures)
+                                                  only_successes=not args.keep_failures, env=_env_with_rewards(config))
             except ValueError as err:
                 print(f"fleetrl collect: {err}", file=sys.stderr)
                 return 1
@@ -65,6 +65,16 @@ def run(args: argparse.Namespace) -> int:
     where = _write(args.out, chunks, meta)
     console.print(f"{meta['episodes']} of {meta['attempted']} episodes kept ({meta['transitions']} transitions) in [bold]{where}[/]")
     return 0
+
+
+def _env_with_rewards(config):
+    """The run's env with its `rewards` (so demonstrations carry the reward the run learns from),
+    or None when the run keeps the env's own reward."""
+    if not config.rewards:
+        return None
+    from fleetrl.runtime.env_factory import make_worker_env
+
+    return make_worker_env(config.env, 0, rewards=config.rewards)
 
 
 def _record_with_device(config, kwargs: dict, args: argparse.Namespace, console: Console) -> tuple[list[dict], dict]:
@@ -80,7 +90,7 @@ def _record_with_device(config, kwargs: dict, args: argparse.Namespace, console:
         teleop.connect()
     except TeleopUnavailable as err:
         raise ConfigError(f"--device {args.device}: {err}") from None
-    env = gym.make(config.env.id, **kwargs)
+    env = _env_with_rewards(config) or gym.make(config.env.id, **kwargs)
     try:
         console.print(f"driving {config.env.id} with the {args.device}: {args.episodes} episode(s); "
                       "success / failure keys label and end an episode")
