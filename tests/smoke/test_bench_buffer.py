@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-SAMPLED = ("ram", "fleetrl_hot", "fleetrl_exact", "fleetrl_none", "torchrl_memmap", "torch_save")
+SAMPLED = ("ram", "fleetrl_hot", "fleetrl_hot_rotate1", "fleetrl_exact", "fleetrl_none", "torchrl_memmap", "torch_save")
 WRITTEN = {("fleetrl", "group", "none"), ("fleetrl", "group", "lz4"), ("fleetrl", "group", "zstd"),
            ("fleetrl", "chunk", "lz4"), ("lmdb", "chunk", "lz4"), ("ram", "none", "none"),
            ("torchrl_memmap", "none", "none"), ("torch_save", "none", "none")}
