@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from fleetrl.buffer.catalog import Catalog
-from fleetrl.buffer.record_cache import RecordCache
+from fleetrl.buffer.hot_slab import HotSlab
+from fleetrl.buffer.record_cache import chunk_nbytes
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class HotSetLoader:
     def __init__(
         self,
         catalog: Catalog,
-        cache: RecordCache,
+        cache: HotSlab,
         read: Callable[[int], Mapping[str, np.ndarray] | None],
         rotate_per_batch: float = 1.0,
         seed: int = 0,
@@ -70,6 +71,16 @@ class HotSetLoader:
             return None
         return int(self._rng.choice(len(sizes), p=sizes / total))
 
+    def _load(self, index: int) -> bool:
+        """Read record `index` into memory (evicting the longest-resident when full); False if it
+        was damaged."""
+        chunk = self._read(index)
+        if chunk is None:
+            return False
+        self._record_bytes = chunk_nbytes(chunk)
+        self.cache.put(self.catalog.keys[index], chunk)
+        return True
+
     def load_now(self, count: int) -> int:
         """Load up to `count` records into memory on the calling thread (a cold start must not
         wait for the background thread); returns how many were loaded."""
@@ -78,10 +89,7 @@ class HotSetLoader:
             index = self._pick_cold()
             if index is None:
                 break
-            chunk = self._read(index)
-            if chunk is not None:
-                self.cache.put(self.catalog.keys[index], chunk)
-                loaded += 1
+            loaded += self._load(index)
         return loaded
 
     def _step(self) -> bool:
@@ -92,13 +100,9 @@ class HotSetLoader:
         index = self._pick_cold()
         if index is None:
             return False
-        chunk = self._read(index)
-        if chunk is None:
-            return True
-        self._record_bytes = sum(np.asarray(v).nbytes for v in chunk.values())
-        self.cache.put(self.catalog.keys[index], chunk)  # evicts the longest-resident when full
-        self._credit = max(0.0, self._credit - 1.0)
-        self.records_loaded += 1
+        if self._load(index):
+            self._credit = max(0.0, self._credit - 1.0)
+            self.records_loaded += 1
         return True
 
     def _run(self) -> None:
@@ -116,14 +120,3 @@ class HotSetLoader:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=30)
-
-
-def hot_pool(catalog: Catalog, snapshot: Mapping[Hashable, object], pinned: list[int]) -> tuple[np.ndarray, dict]:
-    """Sorted catalog indices of the records in a cache `snapshot` plus the `pinned` records, and
-    the snapshot's chunks by catalog index."""
-    by_index = {}
-    for key, chunk in snapshot.items():
-        position = catalog.position(key)
-        if position is not None:
-            by_index[position] = chunk
-    return np.array(sorted({*by_index, *pinned}), dtype=np.int64), by_index

@@ -3,7 +3,7 @@
     slab = HotSlab(max_bytes=1 << 30)
     slab.put(key, chunk)                           # copies the rows into free slots (evicting the oldest)
     with slab.lock:                                # no slot is rewritten while a batch is gathered
-        rows = slab.rows_of(key, np.array([3, 7]))     # where those rows of the record now lie
+        rows = slab.rows_of_many([key_a, key_b], which, rows)   # where rows[j] of record which[j] lie
         batch = {k: a[rows] for k, a in slab.arrays.items()}
 
 Memory is cut into slots of `slot_rows` transitions each; a record takes ceil(n / slot_rows)
@@ -128,7 +128,3 @@ class HotSlab:
         for i, ids in enumerate(slots):
             table[i, : len(ids)] = ids
         return table[which, rows // self.slot_rows] * self.slot_rows + rows % self.slot_rows
-
-    def rows_of(self, key: Hashable, rows: np.ndarray) -> np.ndarray:
-        """Slab rows holding rows `rows` of record `key` (call with `lock` held)."""
-        return self._rows(self._slots[key], rows)

@@ -4,9 +4,8 @@
     cache.put(key, chunk)          # evicts the oldest entries until it fits
     chunk = cache.get(key)         # None on a miss; a hit refreshes nothing (see below)
 
-Eviction is by insertion order, not by last use: the hot-set sampler (`PersistentReplay` with
-cache mode "hot") draws from whatever is cached, so refreshing entries on use would keep the same
-records hot forever; evicting the longest-resident one gives every record its turn. Thread-safe.
+The cache of `PersistentReplay`'s mode "exact" (mode "hot" keeps its records in a `HotSlab`).
+Eviction is by insertion order, not by last use, like the slab's. Thread-safe.
 """
 
 from __future__ import annotations
@@ -68,32 +67,11 @@ class RecordCache:
             self.nbytes += size
         return evicted
 
-    def pop_oldest(self) -> Hashable | None:
-        """Evict the longest-resident entry; returns its key (None when empty)."""
-        with self._lock:
-            if not self._entries:
-                return None
-            key, (_, size) = self._entries.popitem(last=False)
-            self.nbytes -= size
-            self.evictions += 1
-            return key
-
     def discard(self, key: Hashable) -> None:
         with self._lock:
             entry = self._entries.pop(key, None)
             if entry is not None:
                 self.nbytes -= entry[1]
-
-    def snapshot(self) -> dict[Hashable, Mapping[str, np.ndarray]]:
-        """The cached chunks right now (references: evicting later does not take them away)."""
-        with self._lock:
-            return {key: entry[0] for key, entry in self._entries.items()}
-
-    def count(self, hits: int, misses: int) -> None:
-        """Record lookups served from a snapshot."""
-        with self._lock:
-            self.hits += hits
-            self.misses += misses
 
     def keys(self) -> list[Hashable]:
         with self._lock:
@@ -101,7 +79,3 @@ class RecordCache:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-    def would_fit(self, size: int) -> bool:
-        """True when `size` more bytes fit without evicting anything."""
-        return self.nbytes + size <= self.max_bytes
