@@ -32,10 +32,8 @@ from types import ModuleType
 from typing import Any
 
 from fleetrl.core.errors import ConfigError
-from fleetrl.hardware.teleop.base import TeleopCommand, Teleoperator, TeleopUnavailable
+from fleetrl.hardware.teleop.base import TeleopUnavailable
 from fleetrl.hardware.teleop.common import (
-    CommandState,
-    DevicePoller,
     apply_buttons,
     check_engage_mode,
     check_range,
@@ -44,6 +42,7 @@ from fleetrl.hardware.teleop.common import (
     import_library,
     require_display,
 )
+from fleetrl.hardware.teleop.polled import PolledTeleoperator
 
 _AXES = ("x", "y", "z", "roll", "pitch", "yaw")
 _ROLES = ("engage", "gripper", "success", "failure", "end_episode")
@@ -104,7 +103,7 @@ def _parse_button(name: str, spec: str | None) -> _Button | None:
     return _Button(match.group(1), int(match.group(2)))
 
 
-class GamepadTeleop(Teleoperator):
+class GamepadTeleop(PolledTeleoperator):
     """Gamepad teleoperation; a thread polls the pad at `poll_hz` and `read` returns the newest command.
 
     `dead_zone` [0, 1) applies to stick axes; `scale` and `rotation_scale` (> 0) multiply
@@ -143,37 +142,19 @@ class GamepadTeleop(Teleoperator):
         self.joystick_index = int(joystick_index)
         self.poll_hz = check_range("gamepad", "poll_hz", poll_hz, 1.0, 1000.0)
         self.connect_timeout_s = connect_timeout_s
-        self.failure: BaseException | None = None  # why the polling thread stopped on its own, if it did
-        self._state = CommandState(self.engage_mode)
-        self._poller: DevicePoller | None = None
+        self._init_polling()
         self._pg: ModuleType | None = None
         self._joystick: Any = None
         self._instance_id: Any = None
         self._before: tuple[bool, ...] = ()
 
-    def connect(self) -> None:
-        if self._poller is not None:
-            return
+    def _open_library(self) -> None:
         require_display("gamepad", "pygame")
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # keeps pygame's banner out of logs
         self._pg = import_library("gamepad", "pygame")
         # SDL drops joystick input while none of the process's windows has focus, and this
         # process has no window: without the hint the pad would read as idle.
         os.environ.setdefault("SDL_JOYSTICK_ALLOW_BACKGROUND_EVENTS", "1")
-        self._state = CommandState(self.engage_mode)
-        self.failure = None
-        poller = DevicePoller("gamepad", self._setup, self._step, self._teardown, self.poll_hz, self._on_failure)
-        poller.start(self.connect_timeout_s)
-        self._poller = poller
-
-    def read(self) -> TeleopCommand:
-        return self._state.snapshot()
-
-    def disconnect(self) -> None:
-        poller, self._poller = self._poller, None
-        if poller is not None:
-            poller.stop()
-            self._state.release_all()
 
     # Everything below runs on the polling thread.
 
@@ -253,7 +234,3 @@ class GamepadTeleop(Teleoperator):
         self._joystick = None
         pg.joystick.quit()
         pg.display.quit()
-
-    def _on_failure(self, err: BaseException) -> None:
-        self.failure = err
-        self._state.release_all()

@@ -29,10 +29,8 @@ from types import ModuleType
 from typing import Any
 
 from fleetrl.core.errors import ConfigError
-from fleetrl.hardware.teleop.base import TeleopCommand, Teleoperator, TeleopUnavailable
+from fleetrl.hardware.teleop.base import TeleopUnavailable
 from fleetrl.hardware.teleop.common import (
-    CommandState,
-    DevicePoller,
     apply_buttons,
     check_engage_mode,
     check_range,
@@ -40,6 +38,7 @@ from fleetrl.hardware.teleop.common import (
     dead_zone,
     import_library,
 )
+from fleetrl.hardware.teleop.polled import PolledTeleoperator
 
 _STATE_AXES = ("x", "y", "z", "roll", "pitch", "yaw")
 _ROLES = ("engage", "gripper", "success", "failure", "end_episode")
@@ -74,7 +73,7 @@ class SpaceMouseControls:
                     raise ConfigError(f"spacemouse.controls.{role}: button {button} is already bound to {other_role}")
 
 
-class SpaceMouseTeleop(Teleoperator):
+class SpaceMouseTeleop(PolledTeleoperator):
     """SpaceMouse teleoperation; a thread drains the device and `read` returns the newest command.
 
     `dead_zone` [0, 1) removes puck drift at rest; `scale` and `rotation_scale` (> 0) multiply
@@ -104,34 +103,16 @@ class SpaceMouseTeleop(Teleoperator):
         self.device = device
         self.poll_hz = check_range("spacemouse", "poll_hz", poll_hz, 1.0, 2000.0)
         self.connect_timeout_s = connect_timeout_s
-        self.failure: BaseException | None = None  # why the polling thread stopped on its own, if it did
         self._sources = [(a.lstrip("-"), -1.0 if a.startswith("-") else 1.0) for a in self.controls.axes]
         self._button_index = [getattr(self.controls, role) for role in _ROLES]
-        self._state = CommandState(self.engage_mode)
-        self._poller: DevicePoller | None = None
+        self._init_polling()
         self._psm: ModuleType | None = None
         self._device: Any = None
         self._last_t: Any = None
         self._before: tuple[bool, ...] = ()
 
-    def connect(self) -> None:
-        if self._poller is not None:
-            return
+    def _open_library(self) -> None:
         self._psm = import_library("spacemouse", "pyspacemouse", system_hint=_HIDAPI_HINT)
-        self._state = CommandState(self.engage_mode)
-        self.failure = None
-        poller = DevicePoller("spacemouse", self._setup, self._step, self._teardown, self.poll_hz, self._on_failure)
-        poller.start(self.connect_timeout_s)
-        self._poller = poller
-
-    def read(self) -> TeleopCommand:
-        return self._state.snapshot()
-
-    def disconnect(self) -> None:
-        poller, self._poller = self._poller, None
-        if poller is not None:
-            poller.stop()
-            self._state.release_all()
 
     # Everything below runs on the polling thread.
 
@@ -199,7 +180,3 @@ class SpaceMouseTeleop(Teleoperator):
         device, self._device = self._device, None
         if device is not None:
             device.close()
-
-    def _on_failure(self, err: BaseException) -> None:
-        self.failure = err
-        self._state.release_all()
