@@ -10,14 +10,13 @@ the in-RAM `ReplayBuffer`. Every problem is a `ConfigError` naming the config ke
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fleetrl.buffer.demos import DemoFileError, load_demos
 from fleetrl.buffer.replay import ReplayBuffer
 from fleetrl.buffer.samplers import MixedSampler, UniformSampler
-from fleetrl.buffer.shard_layout import ShardBusy, find_shards
+from fleetrl.buffer.shard_layout import ShardBusy, find_shards, open_when_free
 from fleetrl.buffer.storage import ArrayStorage
 from fleetrl.buffer.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, chunk_len, concat_chunks
 from fleetrl.core.errors import ConfigError
@@ -27,7 +26,6 @@ if TYPE_CHECKING:  # runtime sits above buffer in the import order; only the typ
     from fleetrl.runtime.config import BufferConfig
 
 LEARNER_SHARD = "learner"
-SHARD_BUSY_WAIT_S = 30.0  # a learner being replaced may take this long to release its shard
 
 
 def _is_npz(path: str) -> bool:
@@ -92,23 +90,19 @@ def _disk_replay(config: BufferConfig, seed: int, default_path: Path | None, exp
     demo_sources = (SOURCE_DEMO, SOURCE_INTERVENTION) if routed else (SOURCE_DEMO,)
     demo_ratio = 1.0 if expert_only else config.demo_ratio  # HG-DAgger: every batch from the expert stream
     cache = CacheConfig(int(config.cache_mb * (1 << 20)), config.cache_mode, config.rotate_per_batch, config.prefetch_batches)
-    deadline = time.monotonic() + SHARD_BUSY_WAIT_S
-    while True:
-        try:
-            replay = PersistentReplay(
-                # writer "env": env workers write the shards; the trainer tells the learner which
-                # to read (a folder under one root may hold shards of several nodes' workers).
-                path, shard=LEARNER_SHARD if config.writer == "learner" else None, scan_root=config.writer == "learner", durability=Durability(config.durability, config.group_commit_ms),
-                compression=config.compression, cache=cache, demo_ratio=demo_ratio,
-                demo_sources=demo_sources, recent_window=config.recent_window, read_only=read_only, seed=seed,
-            )
-            break
-        except ShardBusy as err:
-            if time.monotonic() > deadline:
-                raise ConfigError(f"buffer.path: {err}") from None
-            time.sleep(0.5)
-        except (OSError, ValueError) as err:
-            raise ConfigError(f"buffer.path: {path}: {err}") from None
+    writes = config.writer == "learner"  # writer "env": env workers write the shards, and the
+    # trainer tells the learner which to read (one root may hold several nodes' workers' shards)
+    try:
+        replay = open_when_free(lambda: PersistentReplay(
+            path, shard=LEARNER_SHARD if writes else None, scan_root=writes,
+            durability=Durability(config.durability, config.group_commit_ms), compression=config.compression,
+            cache=cache, demo_ratio=demo_ratio, demo_sources=demo_sources, recent_window=config.recent_window,
+            read_only=read_only, seed=seed,
+        ))
+    except ShardBusy as err:
+        raise ConfigError(f"buffer.path: {err}") from None
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"buffer.path: {path}: {err}") from None
     for chunk in _load_npz_demos(config):
         replay.add_demos(chunk)
     return replay

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from fleetrl.buffer.index import ShardIndex
 from fleetrl.buffer.segment import SEGMENT_SUFFIX, segment_name
@@ -26,9 +29,27 @@ QUARANTINE_DIR = "quarantine"
 LOCK_FILE = "writer.lock"
 SHARDS_DIR = "shards"
 
+T = TypeVar("T")
+
+
+SHARD_BUSY_WAIT_S = 30.0  # a worker being replaced may take this long to release its shard
+
 
 class ShardBusy(RuntimeError):
     """Another process holds a shard's writer lock."""
+
+
+def open_when_free(open_shard: Callable[[], T], wait_s: float = SHARD_BUSY_WAIT_S) -> T:
+    """`open_shard()`, tried again every 0.5 s while another process still holds the shard (a
+    replaced worker's process releases it when it ends); the last ShardBusy past `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return open_shard()
+        except ShardBusy:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def segment_path(shard: Path, number: int) -> Path:

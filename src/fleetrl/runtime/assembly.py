@@ -10,7 +10,6 @@ Ray starts in-process and offers the robots named in the run config.
 from __future__ import annotations
 
 import os
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,7 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from fleetrl.algorithms.build import acts_deterministically
-from fleetrl.buffer.build import SHARD_BUSY_WAIT_S
-from fleetrl.buffer.shard_layout import SHARDS_DIR, ShardBusy
+from fleetrl.buffer.shard_layout import SHARDS_DIR, open_when_free
 from fleetrl.buffer.shard_reader import ShardReader
 from fleetrl.buffer.shard_writer import Durability, ShardWriter
 from fleetrl.comm.ray_links import RayEnvLinks, RayLearnerLinks, ray_weight_fetcher
@@ -194,14 +192,7 @@ def _env_shard_writer(config: RunConfig, index: int, buffer_path) -> ShardWriter
         raise ValueError("buffer.writer 'env' needs the run's buffer folder")
     path = Path(buffer_path) / SHARDS_DIR / shard_name(worker_label(config.env, index))
     durability = Durability(config.buffer.durability, config.buffer.group_commit_ms)
-    deadline = time.monotonic() + SHARD_BUSY_WAIT_S
-    while True:  # a replaced worker's process may take a moment to release the shard
-        try:
-            return ShardWriter(path, durability, config.buffer.compression)
-        except ShardBusy:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+    return open_when_free(lambda: ShardWriter(path, durability, config.buffer.compression))
 
 
 def spawn_shard_server(buffer_path, node_id: str):
