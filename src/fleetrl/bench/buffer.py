@@ -30,12 +30,12 @@ from typing import Any
 import numpy as np
 import psutil
 from rich.console import Console
-from rich.table import Table
 
 from fleetrl.bench.buffer_baselines import (LmdbStore, PersistentStore, RamStore, Store, TorchRLMemmapStore,
                                             TrajectoryFileStore)
-from fleetrl.bench.buffer_data import TransitionSource, render_frames
+from fleetrl.bench.buffer_data import GB, TransitionSource, render_frames
 from fleetrl.bench.buffer_recovery import measure_recovery
+from fleetrl.bench.buffer_tables import table  # noqa: F401  (the table `fleetrl bench` prints)
 from fleetrl.bench.machine import machine_info
 from fleetrl.buffer.codec import COMPRESSIONS
 from fleetrl.buffer.persistent import CacheConfig
@@ -43,7 +43,6 @@ from fleetrl.buffer.shard_writer import Durability
 from fleetrl.cli.arguments import positive_int
 from fleetrl.core.errors import FleetrlError
 
-GB = 1e9
 SIZES = {"buffer_gb": 4.0, "cache_gb": 1.0, "recovery_gb": 10.0, "seconds": 10.0}
 QUICK = {"buffer_gb": 0.06, "cache_gb": 0.015, "recovery_gb": 0.05, "seconds": 1.0}
 RAM_SAFE_SHARE = 0.5  # of the RAM available at the start: the machine is shared, other stores need page cache
@@ -255,8 +254,8 @@ def fill(store: Store, source: TransitionSource, chunks: int, label: str, consol
 
 
 def _wait_hot(store: PersistentStore, record_bytes: int, console: Console, limit_s: float = 900.0) -> float:
-    """Wait until the hot set fills the cache; returns the seconds it took."""
-    cache, start = store.replay.cache, time.perf_counter()
+    """Wait until the hot set fills its memory (the slab of cache mode "hot"); returns the seconds it took."""
+    cache, start = store.replay.slab, time.perf_counter()
     with console.status("hot set filling") as status:
         while cache.would_fit(record_bytes):
             if time.perf_counter() - start > limit_s:
@@ -439,90 +438,3 @@ def run(args: argparse.Namespace, console: Console) -> dict:
         },
         "write": write, "sample": sample, "recovery": recovery, "goals": goals(sample, recovery),
     }
-
-
-# -- the tables ------------------------------------------------------------------------------------
-
-
-def _num(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
-def _write_table(rows: list[dict]) -> Table:
-    out = Table(title="write (each for --seconds or --buffer-gb, whichever ends first; the closing commit counts)")
-    for column in ("store", "durability", "compression", "durable", "transitions/s", "MB/s decoded",
-                   "MB/s on disk", "ratio", "flush s"):
-        out.add_column(column, justify="left" if column in ("store", "durability", "compression") else "right")
-    for row in rows:
-        head = (row["store"], row["durability"], row["compression"])
-        if "skipped" in row:
-            out.add_row(*head, row["skipped"], "", "", "", "", "")
-            continue
-        out.add_row(*head, "yes" if row["durable"] else "no", _num(row["transitions_per_s"], 0),
-                    _num(row["decoded_mb_per_s"], 0), _num(row["disk_mb_per_s"], 0),
-                    _num(row["compression_ratio"], 2), _num(row["flush_s"], 2))
-    return out
-
-
-def _sample_table(sample: dict, cfg: dict) -> Table:
-    out = Table(title=f"sample: batches of {cfg['batch_size']} from {cfg['buffer_transitions']:,} transitions "
-                      f"({cfg['buffer_gb']:g} GB), our cache {cfg['cache_gb']:g} GB ({cfg['buffer_to_cache']:.1f}x "
-                      f"smaller), {cfg['seconds']:g} s each", caption=PAGE_CACHE_NOTE)
-    for column in ("store", "page cache", "batches/s", "transitions/s", "1st half", "2nd half", "cache hits",
-                   "ours hot is"):
-        out.add_column(column, justify="left" if column in ("store", "page cache") else "right")
-    hot = sample["fleetrl_hot"]["batches_per_s"]
-    for name, row in sample.items():
-        if "skipped" in row:
-            out.add_row(name, row["skipped"], *[""] * 6)
-            continue
-        hits = row.get("cache_hit_rate")
-        out.add_row(name, row["page_cache"], _num(row["batches_per_s"], 2), _num(row["transitions_per_s"], 0),
-                    _num(row["batches_per_s_first_half"], 2), _num(row["batches_per_s_second_half"], 2),
-                    "" if hits is None else f"{hits:.0%}", f"{hot / row['batches_per_s']:.2f}x")
-    return out
-
-
-def _recovery_table(rec: dict) -> Table:
-    out = Table(title=f"recovery after kill -9 of a {rec['disk_bytes_at_kill'] / GB:.2f} GB buffer (uncompressed)")
-    out.add_column("figure")
-    out.add_column("value", justify="right")
-    for label, value in (
-        ("acknowledged before the kill (transitions)", f"{rec['acknowledged_transitions']:,}"),
-        ("present after recovery (transitions)", f"{rec['present_transitions']:,}"),
-        ("lost (acknowledged, missing or not bit-identical)", f"{rec['lost_transitions']:,}"),
-        ("records checked bit for bit / identical", f"{rec['checked_records']} / {rec['identical_records']}"),
-        ("unacknowledged records recovered", str(rec["recovered_unacknowledged_records"])),
-        ("torn bytes cut", f"{rec['torn_bytes']:,}"),
-        ("seconds to recover (ShardWriter open)", f"{rec['recover_s']:.3f}"),
-        ("seconds to open and sample a batch (PersistentReplay)", f"{rec['open_ready_to_sample_s']:.3f}"),
-        ("killed after reaching the size (s)", f"{rec['kill_delay_s']:.2f}"),
-    ):
-        out.add_row(label, value)
-    return out
-
-
-def _goals_table(goals_: dict) -> Table:
-    out = Table(title="goals")
-    for column in ("goal", "value", "target", "met"):
-        out.add_column(column, justify="left" if column == "goal" else "right")
-    for name, goal in goals_.items():
-        met = {True: "[green]yes[/green]", False: "[red]no[/red]", None: "-"}[goal["met"]]
-        if "ratio" not in goal:
-            out.add_row(name, f"{goal['lost_transitions']:,} lost", f"{goal['target']} lost", met)
-            continue
-        target = "-" if goal["target"] is None else f">= {goal['target']:g}x"
-        out.add_row(name, "-" if goal["ratio"] is None else f"{goal['ratio']:.2f}x", target, met)
-    return out
-
-
-def table(result: dict) -> Table:
-    machine = result["machine"]
-    dropped = "dropped" if result["settings"]["page_cache"]["dropped"] else "not dropped"
-    out = Table.grid(padding=(1, 0))
-    out.title = (f"fleetrl bench buffer on {machine['cpu']} ({machine['cores']} cores, {machine['ram_gb']:.0f} GB "
-                 f"RAM, {machine['workdir_filesystem']}); page cache {dropped}")
-    for part in (_write_table(result["write"]), _sample_table(result["sample"], result["settings"]),
-                 _recovery_table(result["recovery"]), _goals_table(result["goals"])):
-        out.add_row(part)
-    return out

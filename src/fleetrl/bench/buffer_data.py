@@ -21,6 +21,7 @@ import numpy as np
 
 from fleetrl.buffer.transitions import SOURCE_ONLINE
 
+GB = 1e9  # the benchmark's sizes are decimal gigabytes
 CHUNK_SIZE = 32  # transitions per chunk, as an env worker's ChunkBuilder sends them
 EPISODE_STEPS = 100  # steps per episode (10 s at 10 Hz, like PegInsertion)
 IMAGE_SIZE = 128

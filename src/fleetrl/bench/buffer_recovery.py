@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
-from fleetrl.bench.buffer_data import Frames, TransitionSource, first_transition, same_chunk
+from fleetrl.bench.buffer_data import GB, Frames, TransitionSource, first_transition, same_chunk
 from fleetrl.buffer.persistent import CacheConfig, PersistentReplay
 from fleetrl.buffer.segment import HEADER_SIZE
 from fleetrl.buffer.shard_layout import SHARDS_DIR
@@ -31,7 +31,6 @@ from fleetrl.buffer.shard_reader import ShardReader
 from fleetrl.buffer.shard_writer import Durability, ShardWriter
 from fleetrl.core.errors import FleetrlError
 
-GB = 1e9
 KILL_WINDOW_S = 1.0  # the writer is killed at a uniform random moment this long after reaching its size
 CHECK_RECORDS, CHECK_LAST = 200, 20  # acknowledged records read back bit for bit: random ones, the newest
 STALL_S = 120.0  # the writer is given up on when it acknowledges nothing for this long
