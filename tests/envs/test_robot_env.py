@@ -83,3 +83,15 @@ def test_shaped_reward_holds_success_until_the_time_limit():
     assert not any(terminated for _, terminated, _, _ in outcomes)  # success does not end it
     assert outcomes[-1][2] and outcomes[-1][3]["success"]  # truncated at the limit, still succeeding
     assert rewards[-1] == 1.0 and rewards[0] < 1.0
+
+
+def test_reward_none_pays_nothing_and_leaves_the_end_to_the_time_limit():
+    env = make_env(reward="none")
+    env.reset(seed=0)
+    outcomes = [env.step(np.array([0, 0, 1.0, 1.0]))[1:] for _ in range(5)]
+    env.close()
+    assert all(reward == 0.0 for reward, *_ in outcomes)
+    assert not any(terminated for _, terminated, _, _ in outcomes)
+    assert outcomes[-1][2] and outcomes[-1][3]["success"]  # success is still reported, to measure
+    with pytest.raises(ValueError, match="reward must be one of"):
+        make_env(reward="dense")

@@ -1,11 +1,9 @@
 """The human-in-the-loop path end to end, with the scripted expert playing the human."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from run_from_dict import train_dict
 
 from fleetrl.buffer.demos import record_expert_demos, save_demos
 from fleetrl.buffer.tools import buffer_info
@@ -27,13 +25,7 @@ def test_hg_dagger_with_expert_takeovers_records_who_acted_and_logs_the_interven
                     "eval_every_s": 1000, "eval_episodes": 3, "eval_first_weights": True,
                     "max_updates_per_env_step": 1.0, "call_timeout_s": 30},
     }
-    path = tmp_path / "run.json"
-    path.write_text(json.dumps(config))
-    run_dir = tmp_path / "run"
-    result = subprocess.run(
-        [sys.executable, "-m", "fleetrl.cli.main", "train", str(path), "--run-dir", str(run_dir)],
-        capture_output=True, text=True, timeout=300, env=dict(os.environ, RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0"),
-    )
+    result, run_dir = train_dict(config, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     rates = [line["intervention_rate"] for line in lines]

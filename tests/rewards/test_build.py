@@ -22,8 +22,8 @@ def test_a_full_list_builds_a_weighted_sum(tmp_path, model_path, scripted_teleop
     teleop = scripted_teleop()
     config = [
         {"type": "success", "weight": 2},
-        {"type": "classifier", "path": "m.pt", "mode": "replace", "weight": 0.5, "threshold": 0.9},
-        {"type": "human_label", "device": "keyboard"},
+        {"type": "classifier", "path": "m.pt", "mode": "replace", "weight": 0.5, "threshold": 0.9, "ends_episode": True},
+        {"type": "human_label", "device": "keyboard", "wait_at_end_s": 3.0},
         {"type": "task"},
     ]
     reward = build_reward(config, teleop=teleop, base_dir=tmp_path)
@@ -32,6 +32,7 @@ def test_a_full_list_builds_a_weighted_sum(tmp_path, model_path, scripted_teleop
     assert kinds == ["SuccessReward", "ClassifierReward", "HumanLabelReward", "TaskReward"]
     classifier = reward.parts[1][1]
     assert isinstance(classifier, ClassifierReward) and classifier.weight == 0.5 and classifier.threshold == 0.9
+    assert classifier.ends_episode and reward.parts[2][1].wait_at_end_s == 3.0
     reward.reset()
     teleop.push("success")
     frame = {"wrist": np.zeros((16, 16, 3), np.uint8)}
@@ -56,6 +57,10 @@ def test_parsed_entries_are_accepted_as_they_are(model_path):
         ([{"type": "classifier", "path": "m.pt", "mode": "max"}], "rewards[0].mode: Input should be 'replace' or 'add'"),
         ([{"type": "success", "scale": 3}], "rewards[0].scale: unknown key"),
         ([{"type": "classifier", "path": "m.pt", "threshold": 1.5}], "rewards[0].threshold: Input should be less than 1"),
+        ([{"type": "classifier", "path": "m.pt", "ends_episode": True}], "rewards[0]: Value error, ends_episode needs a threshold"),
+        ([{"type": "classifier", "path": "m.pt", "device": "tpu"}], "rewards[0].device: String should match pattern"),
+        ([{"type": "task", "worker": "gpu"}], "rewards[0].worker: Input should be 'env' or 'own'"),
+        ([{"type": "human_label", "worker": "own"}], "rewards[0].worker: a human_label reward reads the teleop device beside the robot"),
     ],
 )
 def test_bad_entries_are_named(config, message):

@@ -87,6 +87,22 @@ def test_the_reward_is_p_success_of_the_next_frame(saved):
     assert above(obs, None, next_obs, {}) == 1.0 and below(obs, None, next_obs, {}) == 0.0
 
 
+def test_a_classifier_that_ends_episodes_decides_success_once_it_is_sure(saved):
+    model, path = saved
+    sure, unsure = frames(2, seed=3)
+    p_sure, p_unsure = (float(model.predict({"wrist": f[None]})[0]) for f in (sure, unsure))
+    if p_sure < p_unsure:
+        (sure, p_sure), (unsure, p_unsure) = (unsure, p_unsure), (sure, p_sure)
+    reward = ClassifierReward(path, threshold=(p_sure + p_unsure) / 2, ends_episode=True)
+    assert reward(None, None, {"wrist": unsure}, {}) == 0.0 and reward.verdict is None
+    assert reward(None, None, {"wrist": sure}, {}) == 1.0 and reward.verdict is True
+    assert reward.verdict_source == "classifier"
+    reward.reset()
+    assert reward.verdict is None
+    with pytest.raises(ValueError, match="ends_episode needs a threshold"):
+        ClassifierReward(path, ends_episode=True)
+
+
 def test_the_reward_refuses_observations_it_cannot_read(saved):
     _, path = saved
     reward = ClassifierReward(path)

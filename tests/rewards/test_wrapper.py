@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -69,10 +71,34 @@ def test_a_human_label_ends_the_episode_with_the_verdict_in_info(counting_env, s
             break
     assert steps == 3
     assert terminated and not truncated and info["human_label"] is verdict
+    assert info["verdict"] is verdict and info["verdict_source"] == "human_label"
     assert r == (1.0 if verdict else 0.0) and info["task_reward"] == 0.25
     env.reset()  # a new episode forgets the verdict
     _, _, terminated, _, info = env.step(ACTION)
     assert not terminated and "human_label" not in info
+
+
+def test_a_label_given_once_the_episode_is_over_pays_on_its_last_step(counting_env, scripted_teleop):
+    teleop = scripted_teleop()
+    env = RewardWrapper(counting_env(horizon=3), HumanLabelReward(teleop, success_reward=5.0, wait_at_end_s=2.0))
+    env.reset()  # reset reads the device once (dropping old labels)
+    for _ in range(4):  # the reset's read, then three quiet steps; the label comes after the last
+        teleop.push()
+    teleop.push()
+    teleop.push("success")
+    outcomes = [env.step(ACTION) for _ in range(3)]
+    _, reward, terminated, truncated, info = outcomes[-1]
+    assert [o[1] for o in outcomes] == [0.0, 0.0, 5.0]
+    assert terminated and truncated and info["verdict"] is True and info["human_label"] is True
+
+    env.reset()  # nobody labels this one: the wait ends at its deadline and the episode just ends
+    env.reward.wait_at_end_s = 0.2
+    started = time.monotonic()
+    outcomes = [env.step(ACTION) for _ in range(3)]
+    waited = time.monotonic() - started
+    _, reward, terminated, truncated, info = outcomes[-1]
+    assert reward == 0.0 and truncated and not terminated and "verdict" not in info
+    assert 0.2 <= waited < 1.5
 
 
 def test_on_a_real_task_the_composed_reward_pays_at_success():

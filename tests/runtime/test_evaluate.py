@@ -149,3 +149,14 @@ def test_a_real_policy_round_trips_through_a_run_folder(tmp_path):
     obs = np.array([0.3, -0.2], np.float32)
     assert policy.version == 3
     np.testing.assert_allclose(policy.act(obs, deterministic=True), trained.act(obs, deterministic=True))
+
+
+def test_an_env_that_pays_nothing_is_evaluated_by_the_task_s_own_success_test():
+    from fleetrl.runtime.config import EnvConfig
+    from fleetrl.runtime.evaluate import judged_by_the_task
+
+    silent = EnvConfig(id="fleetrl/PickCube-v0", robots=["sim_panda"], kwargs={"obs_mode": "state", "reward": "none"})
+    assert judged_by_the_task(silent).kwargs == {"obs_mode": "state", "reward": "sparse"}
+    assert silent.kwargs["reward"] == "none"  # the run's own config is left as it is
+    shaped = silent.model_copy(update={"kwargs": {"reward": "shaped"}})
+    assert judged_by_the_task(shaped) is shaped

@@ -18,6 +18,7 @@ BENCHMARKS = {
     "robots": "fleetrl.bench.robots",
     "pipeline": "fleetrl.bench.pipeline",
     "buffer": "fleetrl.bench.buffer",
+    "reward": "fleetrl.bench.reward",
 }
 
 

@@ -18,6 +18,7 @@ from fleetrl.envs.actions import ActionMap
 from fleetrl.envs.task import Task
 
 OBS_MODES = ("state", "pixels")
+REWARD_MODES = ("sparse", "shaped", "none")
 PROPRIO_DIM = 8  # ee_pos (3), ee_quat (4), gripper (1): see Observation.proprio
 
 
@@ -29,7 +30,10 @@ class RobotEnv(gym.Env):
     `reward="sparse"`: 1.0 on the step that succeeds, and the episode then terminates.
     `reward="shaped"`: the task's dense progress signal in [0, 1] every step (1.0 while the task
     is done), and success does not end the episode: the robot must hold it until the time limit.
-    (Ending it would make a dense reward pay better for hovering near success than for success.) `info` carries "success",
+    (Ending it would make a dense reward pay better for hovering near success than for success.)
+    `reward="none"`: 0.0 every step and only the time limit ends an episode, for a run whose
+    reward components (a learned success classifier) decide both reward and the end, as on a
+    robot with no success test; "success" is still reported, to measure. `info` carries "success",
     the robot's "applied_action" (after safety clipping) and "robot_timestamp".
     The environment connects the robot on first reset and disconnects it on `close()`.
     """
@@ -48,8 +52,8 @@ class RobotEnv(gym.Env):
     ) -> None:
         if obs_mode not in OBS_MODES:
             raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
-        if reward not in ("sparse", "shaped"):
-            raise ValueError(f"reward must be 'sparse' or 'shaped', got {reward!r}")
+        if reward not in REWARD_MODES:
+            raise ValueError(f"reward must be one of {REWARD_MODES}, got {reward!r}")
         self.robot = robot
         self.task = task
         self.obs_mode = obs_mode
@@ -101,9 +105,11 @@ class RobotEnv(gym.Env):
         self.last_observation = obs
         self.elapsed_steps += 1
         success = self.task.success(obs)
-        shaped = self.reward_mode == "shaped"
-        reward = self.task.shaped_reward(obs) if shaped else float(success)
-        terminated = success and not shaped
+        if self.reward_mode == "shaped":
+            reward = self.task.shaped_reward(obs)
+        else:
+            reward = float(success) if self.reward_mode == "sparse" else 0.0
+        terminated = success and self.reward_mode == "sparse"
         truncated = self.elapsed_steps >= self.task.max_episode_steps and not terminated
         info = {"success": success, "applied_action": applied, "robot_timestamp": obs.timestamp}
         return self.policy_observation(obs), reward, terminated, truncated, info

@@ -8,6 +8,7 @@
     compose.py           WeightedSum of rewards
     wrapper.py           RewardWrapper: a gymnasium env whose reward (and verdict) comes from a Reward
     config.py, build.py  a run's `rewards:` list and build_reward(config, teleop)
+    host.py              RewardHost: the rewards of the run's reward worker, one episode per env worker
     sim_frames.py        labelled frames of a simulated task, for measuring classifiers
 
 Nothing is imported here, so reading a reward config does not load torch.

@@ -201,21 +201,35 @@ class ClassifierReward(Reward):
     cameras), times `weight`; with `threshold`, 1.0 when p > threshold else 0.0 (times `weight`).
 
     mode "replace": that is the reward. mode "add": the env's own reward (`info["task_reward"]`,
-    which `RewardWrapper` provides) plus it. One frame per call, no batching, on the CPU; the
-    model is loaded once here and owned by this reward. A 64x64 frame takes about 0.3 ms with
+    which `RewardWrapper` provides) plus it. With `ends_episode` (and a threshold), the first
+    step whose p(success) exceeds the threshold sets `verdict` True, which ends the episode under
+    `RewardWrapper`: the classifier then also decides when the task is done, as it must on a real
+    robot with no success test. One frame per call, no batching, on `device` (cpu, or cuda[:N]);
+    the model is loaded once here and owned by this reward. A 64x64 frame takes about 0.3 ms with
     torch on one thread (as env workers run it); on a busy machine two torch threads waiting on
     each other made that tens of milliseconds.
     """
 
+    verdict_source = "classifier"
+
     def __init__(
-        self, model_path: str | Path, mode: str = "replace", weight: float = 1.0, threshold: float | None = None
+        self,
+        model_path: str | Path,
+        mode: str = "replace",
+        weight: float = 1.0,
+        threshold: float | None = None,
+        ends_episode: bool = False,
+        device: str = "cpu",
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if threshold is not None and not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {threshold}")
-        self.model = SuccessClassifier.load(model_path)
-        self.mode, self.weight, self.threshold = mode, float(weight), threshold
+        if ends_episode and threshold is None:
+            raise ValueError("ends_episode needs a threshold")
+        self.device = torch.device(device)
+        self.model = SuccessClassifier.load(model_path).to(self.device)
+        self.mode, self.weight, self.threshold, self.ends_episode = mode, float(weight), threshold, ends_episode
         self._checked = False
 
     def probability(self, next_obs: Observation) -> float:
@@ -226,7 +240,7 @@ class ClassifierReward(Reward):
             self.model.check_frames(next_obs, batched=False)
             self._checked = True
         with torch.inference_mode():
-            frames = {c: torch.from_numpy(np.asarray(next_obs[c]))[None] for c in self.model.config.cameras}
+            frames = {c: torch.from_numpy(np.asarray(next_obs[c]))[None].to(self.device) for c in self.model.config.cameras}
             return float(torch.sigmoid(self.model(frames))[0])
 
     def __call__(self, obs: Observation, action: np.ndarray, next_obs: Observation, info: Mapping[str, Any]) -> float:
@@ -235,7 +249,10 @@ class ClassifierReward(Reward):
         cameras = self.model.config.cameras
         has_frames = isinstance(next_obs, Mapping) and all(c in next_obs for c in cameras)
         p = self.probability(next_obs if has_frames or "frames" not in info else info["frames"])
-        value = self.weight * (float(p > self.threshold) if self.threshold is not None else p)
+        sure = self.threshold is not None and p > self.threshold
+        if sure and self.ends_episode and self.verdict is None:
+            self.verdict = True
+        value = self.weight * (float(sure) if self.threshold is not None else p)
         if self.mode == "add":
             if "task_reward" not in info:
                 raise KeyError("ClassifierReward mode 'add' needs info['task_reward'] (RewardWrapper provides it)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -34,15 +35,35 @@ class HumanLabelReward(Reward):
 
     The device is read once per step and owned by the caller (connected and disconnected
     elsewhere). Events are reported once per read, so this must be the only reader of the
-    device, or read it through a `SharedTeleop` reader (see the module docstring). Labels pressed between episodes are discarded by `reset()` (they judged the
-    episode that had already ended). A read holding both labels counts as "failure": an
-    ambiguous label must not pay out. After a verdict, further labels are ignored until `reset()`.
+    device, or read it through a `SharedTeleop` reader (see the module docstring).
+
+    A person may also label an episode once it is over: when it ends unlabelled (its time
+    limit), `at_episode_end` waits up to `wait_at_end_s` seconds for the key, and its reward goes
+    on the last step. Labels pressed after that, between episodes, are discarded by `reset()`.
+    A read holding both labels counts as "failure": an ambiguous label must not pay out. After a
+    verdict, further labels are ignored until `reset()`.
     """
 
-    def __init__(self, teleop: CommandSource, success_reward: float = 1.0, failure_reward: float = 0.0) -> None:
+    verdict_source = "human_label"
+
+    def __init__(
+        self, teleop: CommandSource, success_reward: float = 1.0, failure_reward: float = 0.0, wait_at_end_s: float = 0.0
+    ) -> None:
         self.teleop = teleop
         self.success_reward = float(success_reward)
         self.failure_reward = float(failure_reward)
+        self.wait_at_end_s = float(wait_at_end_s)
+
+    def at_episode_end(self, info: Mapping[str, Any]) -> float:
+        """Wait up to `wait_at_end_s` for a label of the episode that has just ended unlabelled
+        (polling the device every 20 ms); the label's reward, or 0.0 when none came in time."""
+        deadline = time.monotonic() + self.wait_at_end_s
+        while self.verdict is None:
+            reward = self._label(self.teleop.read().events)
+            if self.verdict is not None or time.monotonic() >= deadline:
+                return reward
+            time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+        return 0.0
 
     def reset(self) -> None:
         super().reset()
@@ -52,6 +73,9 @@ class HumanLabelReward(Reward):
         events = self.teleop.read().events
         if self.verdict is not None:
             return 0.0
+        return self._label(events)
+
+    def _label(self, events: frozenset[str]) -> float:
         if "failure" in events:
             self.verdict = False
             return self.failure_reward

@@ -17,9 +17,11 @@ class RewardWrapper(gym.Wrapper):
         env = RewardWrapper(gym.make("fleetrl/PickCube-v0", obs_mode="pixels"), ClassifierReward("success.pt"))
 
     Each step's info gains "task_reward" (the env's own reward, float), which the reward also sees.
-    When the reward's verdict becomes True or False (a person's label), the step is returned with
-    terminated=True and info["human_label"] = the verdict. The wrapper owns `reward`'s episode:
-    it calls `reward.reset()` on every reset. It holds on to the latest observation to pass as
+    When the reward's verdict becomes True or False (a person's label, a sure classifier), the
+    step is returned with terminated=True, info["verdict"] = the verdict and
+    info["verdict_source"] = who decided (and info["human_label"] = the verdict for a person's). The wrapper owns `reward`'s episode:
+    it calls `reward.reset()` on every reset, and `reward.at_episode_end(info)` when an episode
+    ends with no verdict (a label given then still counts, on the last step). It holds on to the latest observation to pass as
     `obs` on the next step, so the env must not overwrite observations it has returned.
     """
 
@@ -42,11 +44,16 @@ class RewardWrapper(gym.Wrapper):
         next_obs, task_reward, terminated, truncated, info = self.env.step(action)
         info = {**info, "task_reward": float(task_reward)}
         reward = float(self.reward(self._obs, action, next_obs, info))
+        if (terminated or truncated) and self.reward.verdict is None:
+            reward += float(self.reward.at_episode_end(info))  # e.g. a person's label, given now
         if self.mode == "add":
             reward += float(task_reward)
         verdict = self.reward.verdict
         if verdict is not None:
-            info["human_label"] = bool(verdict)
+            source = self.reward.verdict_source
+            info["verdict"], info["verdict_source"] = bool(verdict), source
+            if source == "human_label":
+                info["human_label"] = bool(verdict)
             terminated = True
         self._obs = next_obs
         return next_obs, reward, terminated, truncated, info

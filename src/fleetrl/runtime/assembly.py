@@ -22,7 +22,10 @@ from fleetrl.buffer.shard_layout import SHARDS_DIR, open_when_free
 from fleetrl.buffer.shard_reader import ShardReader
 from fleetrl.buffer.shard_writer import Durability, ShardWriter
 from fleetrl.comm.ray_links import RayEnvLinks, RayLearnerLinks, ray_weight_fetcher
+from fleetrl.comm.ray_reward import RemoteReward
 from fleetrl.hardware.registry import ROBOT_TYPES
+from fleetrl.rewards.config import in_own_worker, parse_rewards
+from fleetrl.rewards.host import RewardHost
 from fleetrl.runtime.config import RunConfig
 from fleetrl.runtime.env_factory import worker_label
 from fleetrl.runtime.env_worker import EnvWorker
@@ -77,7 +80,8 @@ class _HubActor(RunHub):
 
 
 class _EnvActor:
-    def __init__(self, config: RunConfig, index: int, hub, inference, seed: int, buffer_path=None) -> None:
+    def __init__(self, config: RunConfig, index: int, hub, inference, seed: int, buffer_path=None,
+                 reward_worker=None) -> None:
         import torch
 
         torch.set_num_threads(1)  # many env workers share the machine's cores
@@ -89,7 +93,10 @@ class _EnvActor:
             self.shard_writer = _env_shard_writer(config, index, buffer_path)
             links = ShardWritingLinks(links, self.shard_writer)
         factory = lambda obs_space, act_space: build_policy(config.policy, obs_space, act_space, seed=seed)  # noqa: E731
-        self.worker = EnvWorker(config, index, links, factory, seed)
+        own_reward = None
+        if reward_worker is not None:
+            own_reward = RemoteReward(reward_worker, worker_label(config.env, index), config.runtime.call_timeout_s)
+        self.worker = EnvWorker(config, index, links, factory, seed, own_reward)
 
     def run(self) -> dict:
         stats = vars(self.worker.run())
@@ -179,11 +186,34 @@ def spawn_learner(config: RunConfig, observation_space, action_space, hub, seed:
     return actor.remote(config, observation_space, action_space, hub, seed, state, buffer_path)
 
 
-def spawn_env_worker(config: RunConfig, index: int, hub, inference, seed: int, buffer_path=None):
+def spawn_env_worker(config: RunConfig, index: int, hub, inference, seed: int, buffer_path=None, reward_worker=None):
     kind = robot_type_of(config.env.robots[index]) if config.env.is_fleetrl_task else None
     resources = {f"robot_{kind}": 1.0} if kind is not None else {}
     actor = ray.remote(num_cpus=0, resources=resources, max_restarts=0)(_EnvActor)
-    return actor.remote(config, index, hub, inference, seed, buffer_path)
+    return actor.remote(config, index, hub, inference, seed, buffer_path, reward_worker)
+
+
+class _RewardActor(RewardHost):
+    def __init__(self, entries: list[dict]) -> None:
+        import torch
+
+        torch.set_num_threads(1)  # one model call at a time; the cores belong to robots and learner
+        super().__init__(entries)
+
+    def where(self) -> dict:
+        return _where()
+
+
+def spawn_reward_worker(config: RunConfig):
+    """The run's reward worker, hosting the reward entries marked `worker: own`; None when there
+    are none. It asks for a GPU when one of its classifiers runs on cuda. Its only state is each
+    env worker's current episode, so Ray restarts it if it dies (that episode's verdict is lost)."""
+    entries = in_own_worker(parse_rewards(config.rewards)) if config.rewards else []
+    if not entries:
+        return None
+    gpu = 1 if any(getattr(entry, "device", "cpu").startswith("cuda") for entry in entries) else 0
+    actor = ray.remote(num_cpus=0, num_gpus=gpu, max_restarts=3)(_RewardActor)
+    return actor.remote([entry.model_dump() for entry in entries])
 
 
 def _env_shard_writer(config: RunConfig, index: int, buffer_path) -> ShardWriter:

@@ -10,11 +10,12 @@ import numpy as np
 import fleetrl.envs  # noqa: F401  (registers fleetrl's environment ids)
 from fleetrl.core.errors import ConfigError
 from fleetrl.envs.intervention import DeviceOperator, ExpertOperator, InterventionWrapper, Operator, TakeoverRule
+from fleetrl.rewards.base import Reward
 from fleetrl.runtime.config import EnvConfig, InterventionConfig
 
 
 def make_worker_env(config: EnvConfig, index: int, intervention: InterventionConfig | None = None,
-                    seed: int = 0, rewards: list[dict] | None = None) -> gym.Env:
+                    seed: int = 0, rewards: list[dict] | None = None, own_reward: Reward | None = None) -> gym.Env:
     """The environment of env worker `index`: its robot for fleetrl tasks, else a plain `gym.make`,
     wrapped so that `intervention`'s operator can take over (when it is enabled).
 
@@ -22,7 +23,8 @@ def make_worker_env(config: EnvConfig, index: int, intervention: InterventionCon
     be resolved (a teleop device that is absent, or no display), or `rewards[i]...` for a reward
     entry that cannot be built. With `rewards`, their weighted sum replaces the env's reward
     (kept in info["task_reward"]); a classifier on an env without cameras in its observations
-    gets frames rendered for it alone.
+    gets frames rendered for it alone. `own_reward` is this worker's handle on the run's reward
+    worker, which computes the entries marked `worker: own`; without it they run here.
     """
     for module in config.imports:
         try:
@@ -57,7 +59,7 @@ def make_worker_env(config: EnvConfig, index: int, intervention: InterventionCon
 
         if frames_for_reward:
             env = _FramesInInfo(env)
-        env = RewardWrapper(env, build_reward(rewards, teleop=teleop))
+        env = RewardWrapper(env, build_reward(rewards, teleop=teleop, own_worker=own_reward))
     if intervention is not None and intervention.enabled:
         env = InterventionWrapper(env, operator)
     return env

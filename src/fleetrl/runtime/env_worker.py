@@ -19,6 +19,7 @@ from fleetrl.algorithms.build import acts_deterministically
 from fleetrl.buffer.transitions import ACTOR_POLICY, SOURCE_INTERVENTION, SOURCE_ONLINE, ChunkBuilder
 from fleetrl.core.errors import WorkerFailure
 from fleetrl.core.interfaces import Policy
+from fleetrl.rewards.base import Reward
 from fleetrl.runtime.config import RunConfig
 from fleetrl.runtime.env_factory import make_worker_env, worker_label
 from fleetrl.runtime.hub import Control, WorkerStats
@@ -44,7 +45,8 @@ class EnvLinks(Protocol):
 
 class EnvWorker:
     """One robot's acting loop. `run()` acts until the hub says stop (async mode);
-    `collect(episodes)` acts for whole episodes and returns (sync mode)."""
+    `collect(episodes)` acts for whole episodes and returns (sync mode). `own_reward` is the
+    worker's handle on the run's reward worker (see `make_worker_env`)."""
 
     def __init__(
         self,
@@ -53,12 +55,13 @@ class EnvWorker:
         links: EnvLinks,
         policy_factory: Callable[[Any, Any], Policy] | None,
         seed: int,
+        own_reward: Reward | None = None,
     ) -> None:
         self.config = config
         self.index = index
         self.links = links
         self.name = worker_label(config.env, index)
-        self.env = make_worker_env(config.env, index, config.intervention, seed, config.rewards)
+        self.env = make_worker_env(config.env, index, config.intervention, seed, config.rewards, own_reward)
         self.deterministic = acts_deterministically(config.algorithm)
         self.env.action_space.seed(seed)
         local = config.runtime.inference == "local" and policy_factory is not None

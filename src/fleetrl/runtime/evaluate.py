@@ -33,13 +33,16 @@ def evaluate_policy(
 
     Episode i is reset with seed `seed + i`, so two evaluations with one seed see the same starts.
     An episode ends when the environment terminates or truncates (its time limit). Success is
-    `info["success"]` at the last step, else `info["is_success"]`, else False.
+    `info["success"]` at the last step, else `info["is_success"]`, else False. Evaluation judges
+    by the task's own success test: an env configured to pay nothing (`reward: none`, for runs
+    whose learned reward ends the episodes) is evaluated with `reward: sparse`, so an episode
+    ends at its first true success, as a training episode ends at the reward's verdict.
     `on_episode(i, {"success", "return", "length"})` is called after each episode.
     Returns {"episodes", "success_rate", "mean_return", "mean_length", "returns", "successes"}.
     """
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1, got {episodes}")
-    env = make_worker_env(env_config, 0)
+    env = make_worker_env(judged_by_the_task(env_config), 0)
     returns: list[float] = []
     successes: list[bool] = []
     lengths: list[int] = []
@@ -61,6 +64,13 @@ def evaluate_policy(
         "returns": returns,
         "successes": successes,
     }
+
+
+def judged_by_the_task(env_config: EnvConfig) -> EnvConfig:
+    """`env_config`, with an env reward of "none" replaced by "sparse" (see `evaluate_policy`)."""
+    if env_config.kwargs.get("reward") != "none":
+        return env_config
+    return env_config.model_copy(update={"kwargs": {**env_config.kwargs, "reward": "sparse"}})
 
 
 def _run_episode(env, policy: Policy, seed: int, deterministic: bool) -> dict[str, Any]:

@@ -7,8 +7,6 @@ measured against. A worker failure stops the run cleanly (exit code 1) with the 
 
 from __future__ import annotations
 
-import time
-
 import ray
 from ray.exceptions import GetTimeoutError, RayError
 

@@ -101,6 +101,7 @@ class Trainer:
             self.buffer_path,
         )
         ray.get(self.hub.set_learner.remote([self.learner]), timeout=self.config.runtime.call_timeout_s)
+        self.reward_worker = assembly.spawn_reward_worker(self.config)
         remote = self.config.runtime.inference == "remote"
         self.inference = [self._spawn_inference_worker(i) for i in range(self.config.runtime.num_inference_workers if remote else 0)]
         self.env_workers = [self._spawn_env_worker(i) for i in range(len(self.worker_names))]
@@ -109,6 +110,8 @@ class Trainer:
             self.call(self.learner.publish.remote())
         actors = {"learner": self.learner, **dict(zip(self.worker_names, self.env_workers))}
         actors.update({f"inference{i}": actor for i, actor in enumerate(self.inference)})
+        if self.reward_worker is not None:
+            actors["reward"] = self.reward_worker
         for name, actor in actors.items():
             self.record_where(name, actor)
         self.shard_servers: dict[str, Any] = {}
@@ -167,7 +170,8 @@ class Trainer:
     def _spawn_env_worker(self, index: int):
         inference = self.inference[index % len(self.inference)] if self.inference else None
         seed = self.config.seed + 1000 * (index + 1) + self.restarts.get(self.worker_names[index], 0) + self.base[0]
-        return assembly.spawn_env_worker(self.config, index, self.hub, inference, seed, self.buffer_path)
+        return assembly.spawn_env_worker(self.config, index, self.hub, inference, seed, self.buffer_path,
+                                         self.reward_worker)
 
     def call(self, ref, timeout_s: float | None = None):
         return ray.get(ref, timeout=timeout_s or self.config.runtime.call_timeout_s)
