@@ -1,10 +1,12 @@
 """The reward worker: rewards computed in a Ray actor of their own, for every env worker."""
 
 import json
+import time
 
 import numpy as np
 import pytest
 import ray
+from ray.exceptions import RayActorError
 from run_from_dict import train_dict
 
 from fleetrl.buffer.scan import iter_chunks
@@ -61,7 +63,14 @@ def test_a_reward_worker_that_does_not_answer_in_time_or_is_gone_is_named(local_
     impatient = RemoteReward(worker, "sim_panda#0", timeout_s=1e-4)  # no Ray call returns in 0.1 ms
     with pytest.raises(ChannelTimeout, match=r"reward worker \(score for sim_panda#0\): no answer within"):
         impatient(None, np.zeros(7), None, {"task_reward": 1.0})
-    ray.kill(worker)  # no restart
+    ray.kill(worker)  # no restart; the kill takes effect asynchronously, so wait until it has
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            ray.get(worker.served.remote(), timeout=30)
+        except RayActorError:
+            break
+        time.sleep(0.1)
     with pytest.raises(WorkerFailure, match=r"reward worker is gone \(reset for sim_panda#0\)"):
         RemoteReward(worker, "sim_panda#0", timeout_s=30).reset()
 

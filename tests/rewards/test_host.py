@@ -35,6 +35,8 @@ def test_each_client_has_its_own_episode(sure_classifier):
     value, verdict, _ = host.score("a", frame, ACTION, frame, {"success": False})
     assert verdict is True  # decided again on a's new episode, after its reset
     assert host.served() == {"a": 2, "b": 1}
+    models = [host._reward(client).parts[0][1].model for client in ("a", "b")]
+    assert models[0] is models[1]  # one model serves every client
 
 
 def test_a_bad_entry_fails_when_the_host_starts(tmp_path):

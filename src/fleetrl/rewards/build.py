@@ -21,7 +21,7 @@ def build_reward(
     base_dir: str | Path | None = None,
     where: str = "rewards",
     own_worker: Reward | None = None,
-) -> Reward:
+) -> WeightedSum:
     """The weighted sum of the rewards `config` lists (dicts or parsed entries).
 
     `own_worker` is the env worker's handle on the run's reward worker (a `RemoteReward`): the

@@ -4,13 +4,15 @@
     host.reset("sim_panda#0")
     value, verdict, source = host.score("sim_panda#0", obs, action, next_obs, info)
 
-Each client (an env worker, named by its label) gets its own Reward built from the entries on its
-first call, so one client's episode state (a verdict) never leaks into another's. Plain Python:
-`fleetrl.runtime.reward_worker` puts it in a Ray actor.
+The rewards are built once; each client (an env worker, named by its label) gets its own copy
+of them on its first call, sharing the models but not the episode state (a verdict), so one
+client's episode never leaks into another's. Plain Python: `fleetrl.runtime.assembly` puts it in
+a Ray actor, and env workers reach it through `fleetrl.comm.ray_reward.RemoteReward`.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,28 +21,25 @@ import numpy as np
 
 from fleetrl.rewards.base import Observation, Reward
 from fleetrl.rewards.build import build_reward
+from fleetrl.rewards.compose import WeightedSum
 from fleetrl.rewards.config import parse_rewards
 
 
 class RewardHost:
     """The weighted sum of `entries` (reward config dicts), once per client.
 
-    The entries are validated here (ConfigError naming `rewards[i]...`), and the first client's
-    reward is built at once, so a bad classifier file fails when the host starts, not mid-run.
+    The entries are validated and built here (ConfigError naming `rewards[i]...`), so a bad
+    classifier file fails when the host starts, not mid-run.
     """
 
     def __init__(self, entries: Sequence[Any], base_dir: str | Path | None = None, where: str = "rewards") -> None:
-        self.entries = parse_rewards(list(entries), where)
-        self.base_dir, self.where = base_dir, where
-        self._rewards: dict[str, Reward] = {"": self._build()}
+        self.template = build_reward(parse_rewards(list(entries), where), base_dir=base_dir, where=where)
+        self._rewards: dict[str, Reward] = {}
         self._steps: dict[str, int] = {}
 
-    def _build(self) -> Reward:
-        return build_reward(self.entries, base_dir=self.base_dir, where=self.where)
-
     def _reward(self, client: str) -> Reward:
-        if client not in self._rewards:
-            self._rewards[client] = self._rewards.pop("") if "" in self._rewards else self._build()
+        if client not in self._rewards:  # shallow copies: models shared, episode state (verdict) not
+            self._rewards[client] = WeightedSum([(weight, copy.copy(part)) for weight, part in self.template.parts])
         return self._rewards[client]
 
     def served(self) -> dict[str, int]:
