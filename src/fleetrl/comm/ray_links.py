@@ -65,6 +65,21 @@ class RayEnvLinks:
             except RayActorError:
                 self._await_new_learner()
 
+    def drain(self) -> None:
+        """Wait until the learner has taken every chunk in flight (one deadline for all). Chunks
+        sent to a learner that has died since are gone with it, as in `send_chunk`."""
+        if not self.in_flight:
+            return
+        ready, pending = ray.wait(self.in_flight, num_returns=len(self.in_flight), timeout=self.timeout_s)
+        if pending:
+            raise ChannelTimeout(f"the learner took {len(pending)} chunk(s) in flight for {self.timeout_s:.0f} s")
+        self.in_flight = []
+        for ref in ready:
+            try:
+                ray.get(ref)
+            except RayActorError:
+                return
+
     def report(self, stats: WorkerStats) -> Control:
         control: Control = _get(self.hub.report.remote(stats), self.timeout_s, "hub")
         if control.learner_generation != self.learner_generation:

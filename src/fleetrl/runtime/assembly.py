@@ -144,6 +144,9 @@ class _LearnerActor:
     def stats(self) -> dict:
         return self.worker.stats()
 
+    def settle(self) -> dict:
+        return self.worker.settle()
+
     def close(self) -> None:
         self.worker.close()
 

@@ -87,7 +87,7 @@ class AsyncRun:
         t.call(t.hub.request_stop.remote())
         # Loops see the stop flag at their next report; give them one deadline to wind down.
         ray.wait(list(self.loops.values()), num_returns=len(self.loops), timeout=t.config.runtime.call_timeout_s)
-        snap = t.snapshot()
+        snap = t.settled_snapshot()
         if ok:
             t.final_evaluation(snap)
         try:

@@ -42,6 +42,9 @@ class EnvLinks(Protocol):
     def remote_act(self, obs) -> tuple[np.ndarray, int]:
         """(action, policy version) from an inference worker (remote inference only)."""
 
+    def drain(self) -> None:
+        """Block, with a deadline, until the buffer has taken every chunk sent so far."""
+
 
 class EnvWorker:
     """One robot's acting loop. `run()` acts until the hub says stop (async mode);
@@ -89,6 +92,7 @@ class EnvWorker:
             if self.builder.ready or self._report_due():
                 self._ship_chunk()
         self._ship_chunk()
+        self.links.drain()  # the run's last metrics count every transition this worker sent
         self.stats.state = "stopped"
         self.links.report(self.stats)
         self.env.close()
@@ -104,6 +108,7 @@ class EnvWorker:
             if self.builder.ready or self._report_due():
                 self._ship_chunk(refresh=False)
         self._ship_chunk(refresh=False)
+        self.links.drain()
         self.stats.state = "waiting"
         self.links.report(self.stats)
         return self.stats

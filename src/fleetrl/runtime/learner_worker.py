@@ -179,6 +179,14 @@ class LearnerWorker:
         self.links.report(self.algorithm.updates, self.stats())
         return self.stats()
 
+    def settle(self) -> dict[str, float]:
+        """Acknowledge every transition received (one fsync) and return fresh stats: for the run's
+        last metrics line, once the env workers have stopped."""
+        with self.lock:
+            if hasattr(self.replay, "flush"):
+                self.replay.flush()
+            return self.stats()
+
     def stats(self) -> dict[str, float]:
         out = {k: float(v) for k, v in self.last_metrics.items() if np.isscalar(v)}
         if hasattr(self.replay, "stats"):

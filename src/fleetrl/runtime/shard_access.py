@@ -40,6 +40,9 @@ class ShardWritingLinks:
     def send_chunk(self, chunk: dict) -> None:
         self.writer.add(chunk)
 
+    def drain(self) -> None:
+        self.writer.commit()  # taken = acknowledged: fsynced and indexed
+
     def __getattr__(self, name: str) -> Any:  # report, fetch_weights, remote_act: unchanged
         return getattr(self._links, name)
 

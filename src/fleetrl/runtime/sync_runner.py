@@ -56,7 +56,7 @@ class SyncRun:
                 break
             t.tick(t.snapshot(), progress)
         t.call(t.hub.request_stop.remote())
-        snap = t.snapshot()
+        snap = t.settled_snapshot()
         if ok:
             t.final_evaluation(snap)
             t.checkpoint(snap)

@@ -252,6 +252,17 @@ class Trainer:
             self.checkpoint(snap)
             self._last_checkpoint = time.monotonic()
 
+    def settled_snapshot(self) -> dict[str, Any]:
+        """A hub snapshot whose learner stats are fresh from the learner, with everything it has
+        received acknowledged (the learner reports only periodically). Once the workers have
+        stopped, this is what the last metrics line and checkpoint should count."""
+        snap = self.snapshot()
+        try:
+            snap["learner"] = {**snap["learner"], **self.call(self.learner.settle.remote())}
+        except (RayError, GetTimeoutError) as err:  # a dead learner: its last report stands
+            self.log(f"[yellow]final learner stats unavailable: {describe_failure(err)}")
+        return snap
+
     def final_evaluation(self, snap: dict[str, Any]) -> None:
         """Evaluate the final weights, unless the evaluation that ended the run is the final word."""
         if not self.reached_target:
