@@ -22,7 +22,6 @@ import numpy as np
 from fleetrl.rewards.base import Observation, Reward
 from fleetrl.rewards.build import build_reward
 from fleetrl.rewards.compose import WeightedSum
-from fleetrl.rewards.config import parse_rewards
 
 
 class RewardHost:
@@ -33,7 +32,7 @@ class RewardHost:
     """
 
     def __init__(self, entries: Sequence[Any], base_dir: str | Path | None = None, where: str = "rewards") -> None:
-        self.template = build_reward(parse_rewards(list(entries), where), base_dir=base_dir, where=where)
+        self.template = build_reward(list(entries), base_dir=base_dir, where=where)
         self._rewards: dict[str, Reward] = {}
         self._steps: dict[str, int] = {}
 

@@ -19,10 +19,12 @@ class RewardWrapper(gym.Wrapper):
     Each step's info gains "task_reward" (the env's own reward, float), which the reward also sees.
     When the reward's verdict becomes True or False (a person's label, a sure classifier), the
     step is returned with terminated=True, info["verdict"] = the verdict and
-    info["verdict_source"] = who decided (and info["human_label"] = the verdict for a person's). The wrapper owns `reward`'s episode:
-    it calls `reward.reset()` on every reset, and `reward.at_episode_end(info)` when an episode
-    ends with no verdict (a label given then still counts, on the last step). It holds on to the latest observation to pass as
-    `obs` on the next step, so the env must not overwrite observations it has returned.
+    info["verdict_source"] = who decided (and info["human_label"] = the verdict for a person's).
+
+    The wrapper owns `reward`'s episode: it calls `reward.reset()` on every reset, and
+    `reward.at_episode_end(info)` when an episode ends with no verdict (a label given then still
+    counts, on the last step). It holds on to the latest observation to pass as `obs` on the next
+    step, so the env must not overwrite observations it has returned.
     """
 
     def __init__(self, env: gym.Env, reward: Reward, mode: str = "replace") -> None:
