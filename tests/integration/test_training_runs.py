@@ -83,7 +83,8 @@ def test_env_workers_can_write_their_own_shards_which_the_learner_reads(tmp_path
     shards = sorted(p.name for p in (run_dir / "buffer" / "shards").iterdir())
     assert shards == ["Pendulum-v1-0", "Pendulum-v1-1"]  # one writer per env worker, none for the learner
     last = records(run_dir)[-1]
-    assert last["buffer_transitions"] >= 1500 * 0.9 and last["updates"] > 0
+    assert last["updates"] > 0
+    assert last["buffer_transitions"] == last["env_steps"] >= 1500  # the learner counted every shard's last records
 
 
 def test_resume_continues_the_counters_and_the_curve(tmp_path):

@@ -180,11 +180,13 @@ class LearnerWorker:
         return self.stats()
 
     def settle(self) -> dict[str, float]:
-        """Acknowledge every transition received (one fsync) and return fresh stats: for the run's
-        last metrics line, once the env workers have stopped."""
+        """Acknowledge every transition received (one fsync), count everything the env workers'
+        own shards acknowledged (writer "env"), and return fresh stats: for the run's last metrics
+        line, once the env workers have stopped."""
         with self.lock:
             if hasattr(self.replay, "flush"):
                 self.replay.flush()
+            self.poll_shards(force=True)
             return self.stats()
 
     def stats(self) -> dict[str, float]:
