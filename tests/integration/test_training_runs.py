@@ -64,6 +64,8 @@ def test_a_run_trains_logs_checkpoints_and_ends_by_itself(tmp_path, mode, infere
     lines = records(run_dir)
     last = lines[-1]
     assert last["env_steps"] >= 1500
+    if mode == "async":  # sync rounds end on whole episodes (2 of 200 steps here) instead
+        assert last["env_steps"] <= 1500 + 32  # stopped at the first chunk (32 steps) past the budget
     assert last["updates"] > 0 and last["policy_version"] > 0
     assert last["buffer_transitions"] == last["env_steps"]  # every step sent was acknowledged and counted
     assert "eval_success_rate" in last
@@ -85,6 +87,7 @@ def test_env_workers_can_write_their_own_shards_which_the_learner_reads(tmp_path
     last = records(run_dir)[-1]
     assert last["updates"] > 0
     assert last["buffer_transitions"] == last["env_steps"] >= 1500  # the learner counted every shard's last records
+    assert last["env_steps"] <= 1500 + 2 * 32  # the hub stops each worker at its next chunk past the budget
 
 
 def test_resume_continues_the_counters_and_the_curve(tmp_path):

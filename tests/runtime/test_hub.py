@@ -31,3 +31,11 @@ def test_stop_flag_and_learner_generation_reach_every_reporter():
     hub.request_stop()
     assert hub.report(WorkerStats(name="a")).stop and hub.report_learner(11, {})
     assert hub.set_learner(["learner-2"]) == generation + 1
+
+
+def test_the_hub_stops_everyone_once_the_reported_steps_reach_the_budget():
+    hub = RunHub(base_env_steps=100, step_budget=200)  # a resumed run: the budget counts its base
+    assert not hub.report(WorkerStats(name="a", env_steps=60)).stop
+    assert not hub.report(WorkerStats(name="b", env_steps=39)).stop  # 199 of 200
+    assert hub.report(WorkerStats(name="b", env_steps=40)).stop  # 200: this reporter stops at once
+    assert hub.report(WorkerStats(name="a", env_steps=60)).stop and hub.report_learner(5, {})

@@ -179,8 +179,8 @@ class _InferenceActor:
         return _where()
 
 
-def spawn_hub(base_env_steps: int, base_updates: int, base_episodes: int):
-    return ray.remote(num_cpus=0)(_HubActor).remote(base_env_steps, base_updates, base_episodes)
+def spawn_hub(base_env_steps: int, base_updates: int, base_episodes: int, step_budget: int | None = None):
+    return ray.remote(num_cpus=0)(_HubActor).remote(base_env_steps, base_updates, base_episodes, step_budget)
 
 
 def spawn_learner(config: RunConfig, observation_space, action_space, hub, seed: int, state=None, buffer_path=None):

@@ -124,7 +124,7 @@ class RuntimeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mode: str = Field("async", pattern="^(async|sync)$", description="'async': act, infer and learn at once; 'sync': collect, train, sync, repeat.")
-    total_env_steps: int = Field(100_000, gt=0, description="Stop after this many environment steps in total.")
+    total_env_steps: int = Field(100_000, gt=0, description="Stop after this many environment steps in total (async: each env worker stops at its next chunk past it).")
     max_wall_time_s: float = Field(1200.0, gt=0, description="Stop after this many seconds of wall time.")
     learning_starts: int = Field(1000, ge=0, description="Env steps of random actions before the learner starts.")
     inference: str = Field("local", pattern="^(local|remote)$", description="'local': each env worker runs its own policy copy; 'remote': inference workers answer env workers.")

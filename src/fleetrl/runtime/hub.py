@@ -57,8 +57,13 @@ class Control:
 class RunHub:
     """Counters, heartbeats, stop flag and the newest weights of one run."""
 
-    def __init__(self, base_env_steps: int = 0, base_updates: int = 0, base_episodes: int = 0) -> None:
+    def __init__(self, base_env_steps: int = 0, base_updates: int = 0, base_episodes: int = 0,
+                 step_budget: int | None = None) -> None:
         # Bases carry the counters of a resumed run; workers report from zero after a (re)start.
+        # `step_budget` (the run's total_env_steps): the hub raises the stop flag itself once the
+        # reported steps reach it, so workers stop at their next report rather than a driver tick
+        # later (unpaced sims overshot the budget several times over).
+        self.step_budget = step_budget
         self.base_env_steps = base_env_steps
         self.base_episodes = base_episodes
         self.updates = base_updates
@@ -91,6 +96,8 @@ class RunHub:
     def report(self, stats: WorkerStats) -> Control:
         self.workers[stats.name] = stats
         self.heartbeats[stats.name] = time.monotonic()
+        if self.step_budget is not None and self.env_steps() >= self.step_budget:
+            self.stop_flag = True
         backlog = self.learner_stats.get("backlog", 0.0)
         return Control(self.stop_flag, self.latest_version, self.updates, self.learner_generation, self.env_steps(), backlog)
 

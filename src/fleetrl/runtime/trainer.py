@@ -94,7 +94,7 @@ class Trainer:
         # Installed after Ray starts, so that Ray's own handlers do not replace them.
         self._previous_handlers = {sig: signal.signal(sig, self._stop_on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         self.started = time.monotonic()
-        self.hub = assembly.spawn_hub(*self.base)
+        self.hub = assembly.spawn_hub(*self.base, step_budget=self.config.runtime.total_env_steps)
         learner_state = self.resume_state
         self.learner = assembly.spawn_learner(
             self.config, self.observation_space, self.action_space, self.hub, self.config.seed, learner_state,
