@@ -69,3 +69,35 @@ def test_the_expert_only_replay_never_serves_the_policys_own_steps(tmp_path):
         assert set(sources.tolist()) == {float(SOURCE_INTERVENTION), float(SOURCE_DEMO)}
     finally:
         replay.close()
+
+
+PIXELS = gym.spaces.Dict({
+    "state": gym.spaces.Box(-1, 1, (2,), np.float32),
+    "scene": gym.spaces.Box(0, 255, (32, 32, 3), np.uint8),
+})
+SMALL_CNN = PolicyConfig(type="cnn", hidden_sizes=(64, 64), cnn_channels=(16, 16), cnn_strides=(2, 1),
+                         cnn_latent_dim=32, augment_pad=2)
+
+
+def pixel_expert_batch(rng, n):
+    """The expert's action is where a bright square sits in the camera frame: only the image tells."""
+    rows, cols = rng.integers(4, 24, n), rng.integers(4, 24, n)
+    scene = np.zeros((n, 32, 32, 3), np.uint8)
+    for i, (r, c) in enumerate(zip(rows, cols)):
+        scene[i, r:r + 5, c:c + 5] = 255
+    action = np.stack([(rows - 13.5) / 12.0, (cols - 13.5) / 12.0], axis=1).astype(np.float32)
+    state = rng.uniform(-1, 1, (n, 2)).astype(np.float32)  # noise: the answer is not in the state
+    return {"obs": {"state": state, "scene": scene}, "action": action}
+
+
+def test_a_cnn_policy_learns_from_pixels_what_the_expert_did():
+    rng = np.random.default_rng(0)
+    learner = HGDAggerLearner(HGDAggerConfig(batch_size=64, lr=1e-3), SMALL_CNN, PIXELS, ACT)
+    first = learner.update(lambda n: pixel_expert_batch(rng, n))["bc_action_error"]
+    for _ in range(300):
+        learner.update(lambda n: pixel_expert_batch(rng, n))
+    policy = learner.make_policy()
+    test = pixel_expert_batch(rng, 100)
+    predicted = np.stack([policy.act({k: v[i] for k, v in test["obs"].items()}, deterministic=True) for i in range(100)])
+    error = np.abs(predicted - test["action"]).mean()
+    assert error < 0.4 * first and error < 0.15, (first, error)
