@@ -27,6 +27,15 @@ def test_mixed_sampler_takes_the_demo_share_and_falls_back():
         sampler.sample([0, 0], 4)
 
 
+def test_demo_ratio_one_draws_demonstrations_only_and_never_falls_back_to_online_data():
+    sampler = MixedSampler(demo_ratio=1.0, seed=0)
+    assert [len(i) for i in sampler.sample([1000, 10], 64)] == [0, 64]
+    with pytest.raises(ValueError, match="no demonstration"):
+        sampler.sample([1000, 0], 64)
+    with pytest.raises(ValueError, match="demo_ratio must lie in"):
+        MixedSampler(demo_ratio=1.5)
+
+
 def test_sampler_state_dict_replays_the_same_draws():
     sampler = MixedSampler(0.5, seed=3)
     state = sampler.state_dict()

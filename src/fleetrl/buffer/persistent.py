@@ -37,6 +37,7 @@ from fleetrl.buffer.hot_slab import HotSlab
 from fleetrl.buffer.index import IndexedRecord
 from fleetrl.buffer.prefetch import BatchPrefetcher
 from fleetrl.buffer.record_cache import RecordCache
+from fleetrl.buffer.samplers import checked_demo_ratio, mixed_split
 from fleetrl.buffer.segment import CorruptRecord
 from fleetrl.buffer.shard_layout import SHARDS_DIR, find_shards
 from fleetrl.buffer.shard_reader import ShardReader
@@ -106,9 +107,7 @@ class PersistentReplay(Buffer):
         seed: int = 0,
         refresh_s: float = 1.0,
     ) -> None:
-        if not 0.0 <= demo_ratio <= 1.0:
-            raise ValueError(f"demo_ratio must lie in [0, 1], got {demo_ratio}")
-        self.cache_config, self.demo_ratio, self.recent_window = cache, demo_ratio, recent_window
+        self.cache_config, self.demo_ratio, self.recent_window = cache, checked_demo_ratio(demo_ratio), recent_window
         self.refresh_s = refresh_s
         self.catalog = Catalog(demo_sources)
         # Mode "hot" holds records in a slab (batches gathered like an in-RAM replay's); "exact"
@@ -278,19 +277,7 @@ class PersistentReplay(Buffer):
 
     def _split(self, batch_size: int) -> tuple[int, int]:
         online = self.catalog.available(ONLINE, window=self.recent_window)
-        demo = self.catalog.available(DEMO)
-        if self.demo_ratio == 1.0:  # the demonstration stream only (behaviour cloning)
-            if demo == 0:
-                raise ValueError("cannot sample: no demonstration or intervention steps yet")
-            return 0, batch_size
-        if online == 0 and demo == 0:
-            raise ValueError("cannot sample from an empty buffer")
-        if demo == 0:
-            return batch_size, 0
-        if online == 0:
-            return 0, batch_size
-        n_demo = int(round(self.demo_ratio * batch_size))
-        return batch_size - n_demo, n_demo
+        return mixed_split(self.demo_ratio, online, self.catalog.available(DEMO), batch_size)
 
     def _draw(self, batch_size: int, pool: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
         """(catalog indices, rows), online picks first; with `pool`, only from those records

@@ -39,24 +39,16 @@ class MixedSampler:
     With sizes (online, demo), each batch draws round(demo_ratio * batch_size) transitions
     uniformly from the demonstrations and the rest uniformly from online data. Without
     demonstrations the batch is all online; while online data is still empty, it is all demos.
+    With demo_ratio 1.0 it is demos only (see `mixed_split`).
     """
 
     def __init__(self, demo_ratio: float = 0.5, seed: int = 0) -> None:
-        if not 0.0 <= demo_ratio <= 1.0:
-            raise ValueError(f"demo_ratio must lie in [0, 1], got {demo_ratio}")
-        self.demo_ratio = demo_ratio
+        self.demo_ratio = checked_demo_ratio(demo_ratio)
         self.rng = np.random.default_rng(seed)
 
     def split(self, online: int, demo: int, batch_size: int) -> tuple[int, int]:
         """How many of a batch come from (online, demo) storage."""
-        if online == 0 and demo == 0:
-            raise ValueError("cannot sample from an empty buffer")
-        if demo == 0:
-            return batch_size, 0
-        if online == 0:
-            return 0, batch_size
-        n_demo = int(round(self.demo_ratio * batch_size))
-        return batch_size - n_demo, n_demo
+        return mixed_split(self.demo_ratio, online, demo, batch_size)
 
     def sample(self, sizes: Sequence[int], batch_size: int) -> list[np.ndarray]:
         online, demo = (list(sizes) + [0])[:2]
@@ -68,3 +60,29 @@ class MixedSampler:
 
     def load_state_dict(self, state: Mapping) -> None:
         self.rng.bit_generator.state = state["rng"]
+
+
+def checked_demo_ratio(demo_ratio: float) -> float:
+    """`demo_ratio` itself, or ValueError when it is not a share in [0, 1]."""
+    if not 0.0 <= demo_ratio <= 1.0:
+        raise ValueError(f"demo_ratio must lie in [0, 1], got {demo_ratio}")
+    return demo_ratio
+
+
+def mixed_split(demo_ratio: float, online: int, demo: int, batch_size: int) -> tuple[int, int]:
+    """(from online, from demos) of a batch of `batch_size`, given how many transitions each stream
+    holds: `demo_ratio` of it from the demonstrations once both streams have data, else all from
+    the one that has. `demo_ratio` 1.0 is the demonstration stream only (behaviour cloning): an
+    error while it is empty, however much online data there is."""
+    if demo_ratio == 1.0:
+        if demo == 0:
+            raise ValueError("cannot sample: no demonstration or intervention steps yet")
+        return 0, batch_size
+    if online == 0 and demo == 0:
+        raise ValueError("cannot sample from an empty buffer")
+    if demo == 0:
+        return batch_size, 0
+    if online == 0:
+        return 0, batch_size
+    n_demo = int(round(demo_ratio * batch_size))
+    return batch_size - n_demo, n_demo
