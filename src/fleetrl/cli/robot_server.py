@@ -22,6 +22,7 @@ from fleetrl.core.types import RobotSpec
 from fleetrl.hardware.registry import make_robot, parse_robot_config, robot_class
 from fleetrl.hardware.robot_config import RobotConfig
 from fleetrl.hardware.server.auth import TOKEN_ENV, resolve_token
+from fleetrl.hardware.server.lease import DEFAULT_IDLE_S
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +43,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
     parser.add_argument("--announce", action="store_true", help="announce the robot on the local network (mDNS)")
     parser.add_argument("--grace", type=float, default=2.0, help="seconds running calls get to finish on stop")
+    parser.add_argument(
+        "--lease-idle-s", type=float, default=DEFAULT_IDLE_S, metavar="S",
+        help="one client drives the robot at a time; another may take it over once the driving client "
+             f"has made no call for S seconds (default {DEFAULT_IDLE_S:g})",
+    )
     parser.set_defaults(func=run)
 
 
@@ -105,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    server = RobotServer(robot, token, host=args.host, port=args.port, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    server = RobotServer(robot, token, host=args.host, port=args.port, tls_cert=args.tls_cert, tls_key=args.tls_key,
+                         lease_idle_s=args.lease_idle_s)
     announcer = None
     try:
         server.connect_robot()  # fail now, with the driver's message, not on the first client

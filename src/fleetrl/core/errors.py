@@ -25,6 +25,10 @@ class RobotAuthError(RobotConnectionError):
     """A robot server refused the client's token (missing or wrong)."""
 
 
+class RobotBusyError(RobotConnectionError):
+    """A served robot is driven by another client (the message names it)."""
+
+
 class ChannelTimeout(FleetrlError, TimeoutError):
     """A channel put or get did not complete before its deadline."""
 

@@ -9,13 +9,20 @@ Every call has a deadline (`timeout_s`). `spec` is the served robot's, fetched o
 (or on first use before it). A non-finite or wrongly shaped action is refused here, before
 anything is sent; the served robot clips the rest and the action it applied comes back. The
 client's config `safety` is not used: the served robot enforces its own limits. Failures map to
-fleetrl's errors: UNAUTHENTICATED -> `RobotAuthError`, UNAVAILABLE, DEADLINE_EXCEEDED and
-FAILED_PRECONDITION -> `RobotConnectionError`, INVALID_ARGUMENT -> `UnsafeActionError`, anything
-else -> `RemoteRobotError`; each message names the server's address.
+fleetrl's errors: UNAUTHENTICATED -> `RobotAuthError`, ABORTED -> `RobotBusyError`, UNAVAILABLE,
+DEADLINE_EXCEEDED and FAILED_PRECONDITION -> `RobotConnectionError`, INVALID_ARGUMENT ->
+`UnsafeActionError`, anything else -> `RemoteRobotError`; each message names the server's address.
+
+Each client names itself on every call (`lease.new_client_id()`), and the served robot takes
+actions from the client that connected it only. `connect()` to a robot another client drives
+waits up to `busy_wait_s` for it to be released (the server frees a robot whose holder has been
+silent for its lease idle time, so a replaced worker gets its robot back), then raises
+`RobotBusyError` naming the holder.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -26,7 +33,14 @@ import grpc
 import numpy as np
 from pydantic import Field
 
-from fleetrl.core.errors import ConfigError, FleetrlError, RobotAuthError, RobotConnectionError, UnsafeActionError
+from fleetrl.core.errors import (
+    ConfigError,
+    FleetrlError,
+    RobotAuthError,
+    RobotBusyError,
+    RobotConnectionError,
+    UnsafeActionError,
+)
 from fleetrl.core.interfaces import Robot
 from fleetrl.core.types import ACTION_DIM, Health, Observation, RobotSpec
 from fleetrl.hardware.robot_config import RobotConfig
@@ -35,6 +49,7 @@ from fleetrl.hardware.server import codec
 from fleetrl.hardware.server import robot_pb2 as pb
 from fleetrl.hardware.server import robot_pb2_grpc as pb_grpc
 from fleetrl.hardware.server.auth import TOKEN_ENV, auth_metadata
+from fleetrl.hardware.server.lease import CLIENT_KEY, new_client_id
 from fleetrl.hardware.server.robot_server import GRPC_OPTIONS
 
 log = logging.getLogger(__name__)
@@ -44,6 +59,10 @@ _CHANNEL_OPTIONS = GRPC_OPTIONS + [
     ("grpc.initial_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 2000),
 ]
+
+
+BUSY_RETRY_S = 1.0
+"""Seconds between attempts to connect to a robot another client drives."""
 
 
 class RemoteRobotError(FleetrlError, RuntimeError):
@@ -60,6 +79,9 @@ class RemoteRobotConfig(RobotConfig):
         None, repr=False, description="The server's token itself; prefer `token_env` to keep it out of files."
     )
     timeout_s: float = Field(5.0, gt=0, description="Deadline of each call to the server, seconds.")
+    busy_wait_s: float = Field(
+        40.0, ge=0, description="How long connect() waits for a robot another client drives to be released, seconds."
+    )
     tls_ca: str | None = Field(
         None, description="PEM file of the CA (or self-signed certificate) behind the server's certificate; enables TLS."
     )
@@ -80,7 +102,8 @@ class RemoteRobot(Robot):
                 f"robot {config.robot_name()!r} at {config.address}: no token; set `token` or the "
                 f"environment variable {config.token_env}"
             )
-        self._metadata = auth_metadata(token)
+        self.client_id = new_client_id()
+        self._metadata = auth_metadata(token) + ((CLIENT_KEY, self.client_id),)
         self._channel: grpc.Channel | None = None
         self._stub: pb_grpc.RobotStub | None = None
         self._spec: RobotSpec | None = None
@@ -106,7 +129,18 @@ class RemoteRobot(Robot):
     def connect(self) -> None:
         if self._connected:
             return
-        reply = self._rpc("Connect", pb.ConnectRequest())
+        give_up = time.monotonic() + self.config.busy_wait_s
+        for attempt in itertools.count():
+            try:
+                reply = self._rpc("Connect", pb.ConnectRequest())
+                break
+            except RobotBusyError as err:
+                left = give_up - time.monotonic()
+                if left <= 0:
+                    raise
+                if attempt == 0:
+                    log.warning("%s; waiting up to %.0f s for it", err, left)
+                time.sleep(min(BUSY_RETRY_S, left))
         self._spec = codec.spec_from_message(reply.spec)
         self._connected = True
 
@@ -207,6 +241,8 @@ class RemoteRobot(Robot):
             return RobotConnectionError(
                 f"{where} unavailable on {method} (deadline {self.timeout_s:g} s): {details}"
             )
+        if code == grpc.StatusCode.ABORTED:
+            return RobotBusyError(f"{where}: {details}")
         if code == grpc.StatusCode.FAILED_PRECONDITION:
             return RobotConnectionError(f"{where}: {details}")
         if code == grpc.StatusCode.INVALID_ARGUMENT:

@@ -82,7 +82,7 @@ class RobotServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Connect(self, request, context):
-        """Connect the served robot (idempotent) and return its spec.
+        """Connect the served robot (idempotent for its holder) and return its spec.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -116,7 +116,7 @@ class RobotServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Disconnect(self, request, context):
-        """Stop and release the robot (idempotent).
+        """Stop and release the robot (idempotent); from a client that does not hold it, nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -12,6 +12,11 @@ sender gave up. Exceptions from the robot become status codes with their message
 `UnsafeActionError` -> INVALID_ARGUMENT, `RobotConnectionError` -> FAILED_PRECONDITION when the
 robot is not connected and UNAVAILABLE when its link failed, anything else -> INTERNAL. The
 server owns the robot while it serves: `stop()` disconnects it, on the robot thread.
+
+One client drives the robot at a time (`RobotLease`): Connect makes the caller its holder, or is
+refused with ABORTED naming the holder; Reset and SendAction from any other client are refused
+with FAILED_PRECONDITION; a Disconnect from a client that does not hold the robot leaves it alone.
+Spec, observation and health are served to every client.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from fleetrl.hardware.server import codec
 from fleetrl.hardware.server import robot_pb2 as pb
 from fleetrl.hardware.server import robot_pb2_grpc as pb_grpc
 from fleetrl.hardware.server.auth import TokenAuthInterceptor
+from fleetrl.hardware.server.lease import DEFAULT_IDLE_S, LeaseHeld, NotHolder, RobotLease, client_of
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +86,10 @@ class RobotThread:
 class _RobotServicer(pb_grpc.RobotServicer):
     """The RPCs of one robot, each run on the robot thread."""
 
-    def __init__(self, robot: Robot, thread: RobotThread) -> None:
+    def __init__(self, robot: Robot, thread: RobotThread, lease: RobotLease) -> None:
         self._robot = robot
         self._thread = thread
+        self._lease = lease
 
     def _call(self, context: grpc.ServicerContext, fn: Callable[[], T]) -> T:
         def in_time() -> T:
@@ -106,6 +113,10 @@ class _RobotServicer(pb_grpc.RobotServicer):
             return grpc.StatusCode.DEADLINE_EXCEEDED, "deadline passed before the robot answered"
         if isinstance(err, futures.CancelledError):
             return grpc.StatusCode.UNAVAILABLE, "the robot server is stopping"
+        if isinstance(err, LeaseHeld):
+            return grpc.StatusCode.ABORTED, str(err)
+        if isinstance(err, NotHolder):
+            return grpc.StatusCode.FAILED_PRECONDITION, str(err)
         if isinstance(err, UnsafeActionError):
             return grpc.StatusCode.INVALID_ARGUMENT, str(err)
         if isinstance(err, RobotConnectionError):
@@ -118,22 +129,42 @@ class _RobotServicer(pb_grpc.RobotServicer):
         return self._call(context, lambda: codec.spec_to_message(self._robot.spec))
 
     def Connect(self, request: pb.ConnectRequest, context: grpc.ServicerContext) -> pb.ConnectReply:
+        client = client_of(context.invocation_metadata())
+
         def connect() -> pb.ConnectReply:
-            self._robot.connect()
+            previous = self._lease.holder
+            if self._lease.acquire(client):
+                log.warning("%s: client %s takes over from %s, which made no call for %g s",
+                            self._robot.spec.name, client, previous, self._lease.idle_s)
+            try:
+                self._robot.connect()
+            except Exception:
+                self._lease.release(client)
+                raise
             return pb.ConnectReply(spec=codec.spec_to_message(self._robot.spec))
 
         return self._call(context, connect)
 
+    def _as_holder(self, context: grpc.ServicerContext, fn: Callable[[], T]) -> T:
+        """`fn` on the robot thread, for the client that holds the robot only."""
+        client = client_of(context.invocation_metadata())
+
+        def checked() -> T:
+            self._lease.check(client)
+            return fn()
+
+        return self._call(context, checked)
+
     def Reset(self, request: pb.ResetRequest, context: grpc.ServicerContext) -> pb.Observation:
         seed = request.seed if request.HasField("seed") else None
-        return self._call(context, lambda: codec.observation_to_message(self._robot.reset(seed)))
+        return self._as_holder(context, lambda: codec.observation_to_message(self._robot.reset(seed)))
 
     def GetObservation(self, request: pb.GetObservationRequest, context: grpc.ServicerContext) -> pb.Observation:
         return self._call(context, lambda: codec.observation_to_message(self._robot.get_observation()))
 
     def SendAction(self, request: pb.ActionRequest, context: grpc.ServicerContext) -> pb.ActionReply:
         action = codec.action_from_list(request.action)
-        return self._call(
+        return self._as_holder(
             context, lambda: pb.ActionReply(applied=codec.action_to_list(self._robot.send_action(action)))
         )
 
@@ -141,8 +172,11 @@ class _RobotServicer(pb_grpc.RobotServicer):
         return self._call(context, lambda: codec.health_to_message(self._robot.health()))
 
     def Disconnect(self, request: pb.DisconnectRequest, context: grpc.ServicerContext) -> pb.DisconnectReply:
+        client = client_of(context.invocation_metadata())
+
         def disconnect() -> pb.DisconnectReply:
-            self._robot.disconnect()
+            if self._lease.release(client):  # another client's robot is not this client's to stop
+                self._robot.disconnect()
             return pb.DisconnectReply()
 
         return self._call(context, disconnect)
@@ -160,6 +194,8 @@ class RobotServer:
 
     TLS: give both `tls_cert` and `tls_key` (PEM files) for links that leave the machine;
     without them the server listens in plain text, which is only safe on localhost.
+    `lease_idle_s`: seconds without a call after which the client driving the robot may be
+    replaced by another that connects (see `RobotLease`).
     """
 
     def __init__(
@@ -171,9 +207,12 @@ class RobotServer:
         tls_cert: str | Path | None = None,
         tls_key: str | Path | None = None,
         max_workers: int = 4,
+        lease_idle_s: float = DEFAULT_IDLE_S,
     ) -> None:
         if not token:
             raise ConfigError("a robot server needs a token: pass --token or set FLEETRL_ROBOT_TOKEN")
+        if lease_idle_s <= 0:
+            raise ConfigError(f"lease idle time must be positive seconds, got {lease_idle_s}")
         if (tls_cert is None) != (tls_key is None):
             raise ConfigError("TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
         self.robot = robot
@@ -182,6 +221,7 @@ class RobotServer:
         self._token = token
         self._tls = (tls_cert, tls_key) if tls_cert is not None and tls_key is not None else None
         self._max_workers = max_workers
+        self.lease = RobotLease(lease_idle_s)
         self._thread: RobotThread | None = None
         self._server: grpc.Server | None = None
         self.port: int | None = None
@@ -213,7 +253,7 @@ class RobotServer:
             # silently share its clients: a client could end up driving the wrong robot.
             options=GRPC_OPTIONS + [("grpc.so_reuseport", 0)],
         )
-        pb_grpc.add_RobotServicer_to_server(_RobotServicer(self.robot, self.robot_thread()), server)
+        pb_grpc.add_RobotServicer_to_server(_RobotServicer(self.robot, self.robot_thread(), self.lease), server)
         address = host_port(self.host, self._requested_port)
         cannot = f"cannot listen on {address} (port in use, or not an address of this host)"
         try:
