@@ -34,6 +34,7 @@ class HotSlab:
         self._slots: OrderedDict[Hashable, np.ndarray] = OrderedDict()  # key -> slot ids, oldest first
         self._pinned: set[Hashable] = set()
         self._free: list[int] = []
+        self._used_slots = 0  # kept by put and _release, so size is read without walking _slots
         self._row_bytes = 0
 
     # ---- capacity ------------------------------------------------------------------------------
@@ -47,9 +48,10 @@ class HotSlab:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the slots in use."""
-        used = sum(len(ids) for ids in self._slots.values())
-        return used * self.slot_rows * self._row_bytes
+        """Bytes of the slots in use. Safe from any thread: metrics read it while the hot-set
+        loader puts and evicts (walking `_slots` then raised "OrderedDict mutated during
+        iteration" and killed a learner)."""
+        return self._used_slots * self.slot_rows * self._row_bytes
 
     def _slots_for(self, rows: int) -> int:
         return -(-rows // self.slot_rows)
@@ -74,7 +76,9 @@ class HotSlab:
             return list(self._slots)
 
     def _release(self, key: Hashable) -> None:
-        self._free.extend(self._slots.pop(key).tolist())
+        ids = self._slots.pop(key)
+        self._free.extend(ids.tolist())
+        self._used_slots -= len(ids)
         self._pinned.discard(key)
 
     def pop_oldest(self) -> Hashable | None:
@@ -113,6 +117,7 @@ class HotSlab:
             for k, dest in self.arrays.items():
                 dest[rows] = chunk[k]
             self._slots[key] = ids
+            self._used_slots += need
             if pinned:
                 self._pinned.add(key)
             return evicted

@@ -15,7 +15,7 @@ import ray
 from ray.exceptions import RayError
 
 from fleetrl.runtime.progress import LiveProgress
-from fleetrl.runtime.trainer import Trainer, describe_failure
+from fleetrl.runtime.trainer import Trainer, describe_failure, retire
 
 TICK_S = 0.5
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -38,6 +38,7 @@ class AsyncRun:
             return
         index = self.t.worker_names.index(name)
         self.t.call(self.t.hub.worker_restarted.remote(name))
+        retire(self.t.env_workers[index])
         self.t.env_workers[index] = self.t._spawn_env_worker(index)
         self.t.record_where(name, self.t.env_workers[index])
         self.t.worker_started[name] = time.monotonic()

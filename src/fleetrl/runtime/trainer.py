@@ -163,6 +163,7 @@ class Trainer:
         except (RayError, GetTimeoutError) as err:
             if not self.allow_restart(name, describe_failure(err)):
                 return False
+            retire(self.inference[index])
             self.inference[index] = self._spawn_inference_worker(index)
             self.record_where(name, self.inference[index])
             return True
@@ -337,6 +338,11 @@ class Trainer:
         """A new learner from the newest checkpoint, reopening the buffer folder (a disk replay keeps
         every acknowledged transition; a memory replay starts empty)."""
         state = load_latest_checkpoint(self.run_dir)
+        try:  # a learner whose loop raised still lives: let it acknowledge what it holds
+            self.call(self.learner.close.remote(), timeout_s=min(self.config.runtime.call_timeout_s, 10.0))
+        except (RayError, GetTimeoutError):
+            pass  # dead or hung: what it had not acknowledged is lost either way
+        retire(self.learner)
         self.learner = assembly.spawn_learner(
             self.config, self.observation_space, self.action_space, self.hub, self.config.seed + len(self.restarts), state,
             self.buffer_path,
@@ -364,6 +370,16 @@ class Trainer:
         ray.shutdown()
 
 
+def retire(actor) -> None:
+    """End a worker that is being replaced. One whose loop raised is still alive and holds what it
+    opened (a buffer shard, a robot, a port): its replacement could not take them over. Ray ends
+    the process asynchronously; whoever needs its resources waits for them (`open_when_free`)."""
+    try:
+        ray.kill(actor, no_restart=True)
+    except (RayError, ValueError):  # already gone
+        pass
+
+
 def describe_failure(err: BaseException) -> str:
     """A one-line reason from a Ray error (its first line, without the traceback)."""
     lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
@@ -372,4 +388,4 @@ def describe_failure(err: BaseException) -> str:
     return chosen[:300]
 
 
-__all__ = ["Trainer", "WorkerFailure", "describe_failure"]
+__all__ = ["Trainer", "WorkerFailure", "describe_failure", "retire"]
