@@ -96,10 +96,11 @@ class RunHub:
     def report(self, stats: WorkerStats) -> Control:
         self.workers[stats.name] = stats
         self.heartbeats[stats.name] = time.monotonic()
-        if self.step_budget is not None and self.env_steps() >= self.step_budget:
+        env_steps = self.env_steps()
+        if self.step_budget is not None and env_steps >= self.step_budget:
             self.stop_flag = True
         backlog = self.learner_stats.get("backlog", 0.0)
-        return Control(self.stop_flag, self.latest_version, self.updates, self.learner_generation, self.env_steps(), backlog)
+        return Control(self.stop_flag, self.latest_version, self.updates, self.learner_generation, env_steps, backlog)
 
     def report_learner(self, updates: int, stats: dict[str, float]) -> bool:
         """The learner's progress; returns the stop flag."""

@@ -338,10 +338,9 @@ class Trainer:
         """A new learner from the newest checkpoint, reopening the buffer folder (a disk replay keeps
         every acknowledged transition; a memory replay starts empty)."""
         state = load_latest_checkpoint(self.run_dir)
-        try:  # a learner whose loop raised still lives: let it acknowledge what it holds
-            self.call(self.learner.close.remote(), timeout_s=min(self.config.runtime.call_timeout_s, 10.0))
-        except (RayError, GetTimeoutError):
-            pass  # dead or hung: what it had not acknowledged is lost either way
+        # A learner whose loop raised still lives: let it acknowledge what it holds. Dead or hung,
+        # what it had not acknowledged is lost either way.
+        self.close_learner(timeout_s=min(self.config.runtime.call_timeout_s, 10.0))
         retire(self.learner)
         self.learner = assembly.spawn_learner(
             self.config, self.observation_space, self.action_space, self.hub, self.config.seed + len(self.restarts), state,
@@ -361,13 +360,20 @@ class Trainer:
             signal.signal(sig, handler)
         self.metrics.plot_learning_curve()
         self.metrics.close()
-        learner = getattr(self, "learner", None)
-        if learner is not None:  # acknowledge the replay's pending writes before Ray stops the learner
-            try:
-                ray.get(learner.close.remote(), timeout=self.config.runtime.call_timeout_s)
-            except (RayError, TimeoutError) as err:
-                self.log(f"[yellow]the learner did not close its buffer cleanly ({describe_failure(err)})")
+        if getattr(self, "learner", None) is not None:  # acknowledge the replay's pending writes first
+            failure = self.close_learner(self.config.runtime.call_timeout_s)
+            if failure is not None:
+                self.log(f"[yellow]the learner did not close its buffer cleanly ({failure})")
         ray.shutdown()
+
+    def close_learner(self, timeout_s: float) -> str | None:
+        """Have the learner acknowledge its pending writes and release its buffer shard; None when
+        it did, else why not (dead, failed, or no answer within `timeout_s`)."""
+        try:
+            self.call(self.learner.close.remote(), timeout_s=timeout_s)
+        except (RayError, TimeoutError) as err:
+            return describe_failure(err)
+        return None
 
 
 def retire(actor) -> None:

@@ -45,12 +45,18 @@ def auth_metadata(token: str) -> tuple[tuple[str, str], ...]:
     return ((AUTH_KEY, _SCHEME + token),)
 
 
+def metadata_value(metadata: Any, key: str) -> str | None:
+    """The first value of `key` in a call's metadata (pairs of key and value), if it is text."""
+    values = [value for name, value in (metadata or ()) if name == key]
+    return values[0] if values and isinstance(values[0], str) else None
+
+
 def check_metadata(metadata: Any, token: str) -> str | None:
     """None when `metadata` carries `token`, else the reason to refuse the call."""
-    values = [value for key, value in (metadata or ()) if key == AUTH_KEY]
-    if not values or not isinstance(values[0], str) or not values[0].startswith(_SCHEME):
+    value = metadata_value(metadata, AUTH_KEY)
+    if value is None or not value.startswith(_SCHEME):
         return MISSING_TOKEN
-    offered = values[0][len(_SCHEME) :]
+    offered = value[len(_SCHEME) :]
     if not offered:
         return MISSING_TOKEN
     if not hmac.compare_digest(offered.encode("utf-8"), token.encode("utf-8")):

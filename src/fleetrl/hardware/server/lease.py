@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fleetrl.hardware.server.auth import metadata_value
+
 CLIENT_KEY = "x-fleetrl-client"
 """Call metadata naming the calling client (`new_client_id()`)."""
 
@@ -38,8 +40,7 @@ def new_client_id() -> str:
 
 def client_of(metadata: Any) -> str:
     """The client named in a call's metadata ("" for a client that names none)."""
-    values = [value for key, value in (metadata or ()) if key == CLIENT_KEY]
-    return values[0] if values and isinstance(values[0], str) else ""
+    return metadata_value(metadata, CLIENT_KEY) or ""
 
 
 class LeaseError(Exception):

@@ -211,8 +211,6 @@ class RobotServer:
     ) -> None:
         if not token:
             raise ConfigError("a robot server needs a token: pass --token or set FLEETRL_ROBOT_TOKEN")
-        if lease_idle_s <= 0:
-            raise ConfigError(f"lease idle time must be positive seconds, got {lease_idle_s}")
         if (tls_cert is None) != (tls_key is None):
             raise ConfigError("TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
         self.robot = robot
@@ -221,7 +219,10 @@ class RobotServer:
         self._token = token
         self._tls = (tls_cert, tls_key) if tls_cert is not None and tls_key is not None else None
         self._max_workers = max_workers
-        self.lease = RobotLease(lease_idle_s)
+        try:
+            self.lease = RobotLease(lease_idle_s)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         self._thread: RobotThread | None = None
         self._server: grpc.Server | None = None
         self.port: int | None = None
