@@ -4,7 +4,7 @@ STAMP := $(VENV)/.installed
 export MUJOCO_GL ?= egl
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup demo test test-fast bench proto clean
+.PHONY: setup demo test test-fast lint bench proto clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,11 @@ test: $(STAMP)
 # Unit tests only (no integration or smoke tier), for a quick loop while editing.
 test-fast: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -m "not integration and not smoke"
+
+# The linter and the import order (both also run inside `make test`).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(VENV)/bin/fleetrl bench robots

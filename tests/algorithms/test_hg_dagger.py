@@ -6,9 +6,9 @@ import pytest
 
 from fleetrl.algorithms.hg_dagger import HGDAggerConfig, HGDAggerLearner
 from fleetrl.buffer.build import build_replay
-from fleetrl.buffer.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, SOURCE_ONLINE
-from fleetrl.policies import PolicyConfig
-from fleetrl.runtime.config import BufferConfig
+from fleetrl.buffer.config import BufferConfig
+from fleetrl.core.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, SOURCE_ONLINE
+from fleetrl.policies import GaussianPolicyConfig
 
 OBS = gym.spaces.Box(-1, 1, (4,), np.float32)
 ACT = gym.spaces.Box(-1, 1, (2,), np.float32)
@@ -23,7 +23,7 @@ def expert_batch(rng, n):
 @pytest.mark.parametrize("loss", ["mse", "nll"])
 def test_behaviour_cloning_learns_the_expert_mapping(loss):
     rng = np.random.default_rng(0)
-    learner = HGDAggerLearner(HGDAggerConfig(batch_size=64, lr=3e-3, loss=loss), PolicyConfig(hidden_sizes=[64, 64]), OBS, ACT)
+    learner = HGDAggerLearner(HGDAggerConfig(batch_size=64, lr=3e-3, loss=loss), GaussianPolicyConfig(hidden_sizes=[64, 64]), OBS, ACT)
     first = learner.update(lambda n: expert_batch(rng, n))["bc_action_error"]
     for _ in range(400):
         metrics = learner.update(lambda n: expert_batch(rng, n))
@@ -37,10 +37,10 @@ def test_behaviour_cloning_learns_the_expert_mapping(loss):
 def test_state_round_trip_continues_identically():
     rng = np.random.default_rng(1)
     data = [expert_batch(rng, 32) for _ in range(6)]
-    a = HGDAggerLearner(HGDAggerConfig(batch_size=32), PolicyConfig(hidden_sizes=[16]), OBS, ACT)
+    a = HGDAggerLearner(HGDAggerConfig(batch_size=32), GaussianPolicyConfig(hidden_sizes=[16]), OBS, ACT)
     for batch in data[:3]:
         a.update(lambda n, b=batch: b)
-    b = HGDAggerLearner(HGDAggerConfig(batch_size=32), PolicyConfig(hidden_sizes=[16]), OBS, ACT, seed=5)
+    b = HGDAggerLearner(HGDAggerConfig(batch_size=32), GaussianPolicyConfig(hidden_sizes=[16]), OBS, ACT, seed=5)
     b.load_state_dict(a.state_dict())
     for batch in data[3:]:
         assert a.update(lambda n, x=batch: x) == b.update(lambda n, x=batch: x)
@@ -75,7 +75,7 @@ PIXELS = gym.spaces.Dict({
     "state": gym.spaces.Box(-1, 1, (2,), np.float32),
     "scene": gym.spaces.Box(0, 255, (32, 32, 3), np.uint8),
 })
-SMALL_CNN = PolicyConfig(type="cnn", hidden_sizes=(64, 64), cnn_channels=(16, 16), cnn_strides=(2, 1),
+SMALL_CNN = GaussianPolicyConfig(type="cnn", hidden_sizes=(64, 64), cnn_channels=(16, 16), cnn_strides=(2, 1),
                          cnn_latent_dim=32, augment_pad=2)
 
 

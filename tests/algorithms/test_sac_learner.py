@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from fleetrl.algorithms.sac import SACConfig, SACLearner
-from fleetrl.policies import PolicyConfig, TorchPolicy
+from fleetrl.policies import GaussianPolicyConfig, TorchPolicy
 
 STATE = gym.spaces.Box(-np.inf, np.inf, (6,), np.float32)
 ACTIONS = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
@@ -18,8 +18,10 @@ PIXELS = gym.spaces.Dict(
         "wrist": gym.spaces.Box(0, 255, (12, 12, 3), np.uint8),
     }
 )
-SMALL_MLP = PolicyConfig(hidden_sizes=(32, 32))
-SMALL_CNN = PolicyConfig(type="cnn", hidden_sizes=(32, 32), cnn_channels=(8, 8), cnn_strides=(2, 1), cnn_latent_dim=8, augment_pad=2)
+SMALL_MLP = GaussianPolicyConfig(hidden_sizes=(32, 32))
+SMALL_CNN = GaussianPolicyConfig(
+    type="cnn", hidden_sizes=(32, 32), cnn_channels=(8, 8), cnn_strides=(2, 1), cnn_latent_dim=8, augment_pad=2
+)
 
 
 def random_sampler(space: gym.spaces.Space, action_dim: int, seed: int):
@@ -97,16 +99,16 @@ def test_temperature_step_direction_and_value():
 def test_pixels_encoder_is_trained_by_the_critic_only():
     learner = SACLearner(SACConfig(batch_size=8), SMALL_CNN, PIXELS, gym.spaces.Box(-1, 1, (7,), np.float32))
     sample = random_sampler(PIXELS, 7, 0)
-    encoder_before = [p.detach().clone() for p in learner.encoder.parameters()]
+    encoder_before = [p.detach().clone() for p in learner.policy.encoder.parameters()]
     learner.update(sample)
-    assert any(not torch.equal(a, b) for a, b in zip(encoder_before, learner.encoder.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(encoder_before, learner.policy.encoder.parameters()))
 
     # An actor step leaves the encoder (and the critics) alone.
-    features = learner.encoder(learner._to_torch(sample(8))["obs"]).detach()
-    encoder_before = [p.detach().clone() for p in learner.encoder.parameters()]
+    features = learner.policy.encoder(learner._to_torch(sample(8))["obs"]).detach()
+    encoder_before = [p.detach().clone() for p in learner.policy.encoder.parameters()]
     critic_before = [p.detach().clone() for p in learner.critic.parameters()]
     learner._update_actor(features)
-    assert all(torch.equal(a, b) for a, b in zip(encoder_before, learner.encoder.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(encoder_before, learner.policy.encoder.parameters()))
     assert all(torch.equal(a, b) for a, b in zip(critic_before, learner.critic.parameters()))
     assert all(p.requires_grad for p in learner.critic.parameters())
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from fleetrl.algorithms.sac import SACConfig, SACLearner
-from fleetrl.policies import PolicyConfig
+from fleetrl.policies import GaussianPolicyConfig
 
 EPISODE_STEPS = 10
 STEP_SIZE = 0.25
@@ -75,7 +75,8 @@ def average_return(act, episodes: int = 30) -> float:
 def train(seed: int) -> tuple[float, float, float]:
     """(random, initial, trained) average returns of SAC after 1000 environment steps."""
     config = SACConfig(batch_size=128, gamma=0.9, actor_lr=1e-3, critic_lr=1e-3, temperature_lr=1e-3, init_temperature=0.1)
-    learner = SACLearner(config, PolicyConfig(hidden_sizes=(64, 64)), PointToGoal.observation_space, PointToGoal.action_space, seed=seed)
+    policy = GaussianPolicyConfig(hidden_sizes=(64, 64))
+    learner = SACLearner(config, policy, PointToGoal.observation_space, PointToGoal.action_space, seed=seed)
     policy = learner.policy
     rng = np.random.default_rng(seed)
     random_return = average_return(lambda obs: rng.uniform(-1, 1, 1))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fleetrl.buffer.transitions import SOURCE_ONLINE
+from fleetrl.core.transitions import SOURCE_ONLINE
 
 
 def numbered_chunk(start: int, n: int, source: int = SOURCE_ONLINE, pixels: bool = False) -> dict:

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from fleetrl.buffer.config import DurabilityConfig
 from fleetrl.buffer.scan import iter_chunks
 from fleetrl.buffer.segment import CorruptRecord
 from fleetrl.buffer.shard_layout import QUARANTINE_DIR, segment_files
 from fleetrl.buffer.shard_reader import ShardReader
-from fleetrl.buffer.shard_writer import Durability, ShardWriter
+from fleetrl.buffer.shard_writer import ShardWriter
 from fleetrl.cli.main import main
 
 CHUNKS, CHUNK_LEN = 30, 4
@@ -29,10 +30,10 @@ FLEETRL = Path(sys.executable).parent / "fleetrl"
 def build_buffer(root: Path, make_chunk) -> dict[str, set[int]]:
     """A buffer of two shards: "learner" (several small segments) and "other" (one segment).
     Returns the transition ids (policy_version) held by each learner segment file."""
-    with ShardWriter(root / "shards" / "learner", Durability("chunk"), segment_bytes=6000) as writer:
+    with ShardWriter(root / "shards" / "learner", DurabilityConfig(mode="chunk"), segment_bytes=6000) as writer:
         for i in range(CHUNKS):
             writer.add(make_chunk(i * CHUNK_LEN, CHUNK_LEN, pixels=True))
-    with ShardWriter(root / "shards" / "other", Durability("chunk")) as writer:
+    with ShardWriter(root / "shards" / "other", DurabilityConfig(mode="chunk")) as writer:
         writer.add(make_chunk(10_000, 3, pixels=True))
     ids: dict[str, set[int]] = {}
     with ShardReader(root / "shards" / "learner") as reader:
@@ -135,14 +136,14 @@ def test_quarantine_refuses_a_shard_that_is_being_written(tmp_path, make_chunk, 
     build_buffer(root, make_chunk)
     victim = sorted(segment_files(root / "shards" / "learner").values())[1]
     damage(victim, "flipped")
-    with ShardWriter(root / "shards" / "learner", Durability("chunk")) as writer:
+    with ShardWriter(root / "shards" / "learner", DurabilityConfig(mode="chunk")) as writer:
         writer.add(make_chunk(5000, 2, pixels=True))
         code, out, err = run_cli(capsys, "buffer", "verify", str(root), "--quarantine")
     assert code == 1
     assert "being written" in err and "stop that process first" in err and "learner" in err
     assert victim.exists()  # nothing moved behind the writer's back
     # Plain verify is read-only, so it runs beside a writer.
-    with ShardWriter(root / "shards" / "learner", Durability("chunk")):
+    with ShardWriter(root / "shards" / "learner", DurabilityConfig(mode="chunk")):
         assert main(["buffer", "verify", str(root)]) == 1
     capsys.readouterr()
 

@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fleetrl.buffer.config import DurabilityConfig
 from fleetrl.buffer.index import ShardIndex
 from fleetrl.buffer.recovery import verify_shard
 from fleetrl.buffer.shard_layout import INDEX_FILE, segment_files
 from fleetrl.buffer.shard_reader import ShardReader
-from fleetrl.buffer.shard_writer import Durability, ShardWriter
+from fleetrl.buffer.shard_writer import ShardWriter
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -82,7 +83,7 @@ class WriterPlan:
     """What one writer child does until it is killed."""
 
     first_seq: int
-    durability: Durability
+    durability: DurabilityConfig
     segment_bytes: int
     reopen_every: int  # adds between a close and the next open (kills land in both)
     pause_s: float  # between adds, so a 30 ms life writes tens of chunks, not thousands
@@ -199,7 +200,7 @@ def plan_for(cycle: int, rng: np.random.Generator) -> WriterPlan:
     tiny = cycle % 4 == 1  # a segment of about one record: a rollover at nearly every add
     return WriterPlan(
         first_seq=cycle * SEQ_BLOCK,
-        durability=Durability(mode, group_commit_ms=window_ms),
+        durability=DurabilityConfig(mode=mode, group_commit_ms=window_ms),
         segment_bytes=2048 if tiny else 64 << 10,
         reopen_every=int(rng.integers(1, 4)) if cycle % 2 else 1000,
         pause_s=0.0005 if mode == "chunk" else 0.001,
@@ -221,7 +222,7 @@ def test_a_writer_killed_hundreds_of_times_never_loses_an_acknowledged_chunk(tmp
     shard = tmp_path / "shards" / "learner"
     # Created once up front: a writer killed inside its very first open leaves an index without
     # tables, which readers refuse (see the storage-layer notes); every later open repairs it.
-    ShardWriter(shard, Durability("chunk")).close()
+    ShardWriter(shard, DurabilityConfig(mode="chunk")).close()
     rng = np.random.default_rng(20240611)
     served, acknowledged = Served(), set()
     kills_in = {"open": 0, "close": 0, "write": 0}
@@ -246,13 +247,13 @@ def test_a_writer_killed_hundreds_of_times_never_loses_an_acknowledged_chunk(tmp
         last = [m for m in messages if m < 0][-1]
         kills_in[{OPENING: "open", CLOSING: "close"}.get(last, "write")] += 1
         if cycle % 5 == 4:  # a writer's open runs recovery: complete unacknowledged chunks come back
-            with ShardWriter(shard, Durability("chunk")) as writer:
+            with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:
                 assert writer.recovery.quarantined == {}, "a kill must never cost a segment"
                 recoveries += writer.recovery.recovered_records
         with ShardReader(shard) as reader:
             served.check(reader, acknowledged)
 
-    with ShardWriter(shard, Durability("chunk")) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:
         assert writer.recovery.quarantined == {}
     with ShardReader(shard) as reader:
         fresh = Served()  # re-read every byte, not only what changed
@@ -293,7 +294,7 @@ def segment_bytes_now(shard: Path) -> dict[str, bytes]:
 
 def test_readers_killed_mid_sample_leave_the_shard_and_a_live_writer_unaffected(tmp_path):
     shard = tmp_path / "shards" / "learner"
-    with ShardWriter(shard, Durability("chunk")) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:
         for seq in range(50):
             writer.add(chunk_for(seq))
     rng = np.random.default_rng(7)
@@ -307,7 +308,7 @@ def test_readers_killed_mid_sample_leave_the_shard_and_a_live_writer_unaffected(
         assert segment_bytes_now(shard) == before
     # ... and while a writer in another process keeps committing (its WAL must stay usable).
     rfd, wfd = os.pipe()
-    plan = WriterPlan(SEQ_BLOCK, Durability("group", group_commit_ms=2), 64 << 10, 1000, 0.002)
+    plan = WriterPlan(SEQ_BLOCK, DurabilityConfig(mode="group", group_commit_ms=2), 64 << 10, 1000, 0.002)
     writer_error = tmp_path / "writer.err"
     writer_pid = fork(lambda: (os.close(rfd), run_writer_child(shard, plan, wfd, writer_error)))
     os.close(wfd)
@@ -323,7 +324,7 @@ def test_readers_killed_mid_sample_leave_the_shard_and_a_live_writer_unaffected(
     acknowledged = {m for m in read_acks(rfd) if m >= 0}
     os.close(rfd)
     assert len(acknowledged) >= 20, "the writer made no progress while readers died around it"
-    with ShardWriter(shard, Durability("chunk")) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:
         assert writer.recovery.quarantined == {}
     with ShardReader(shard) as reader:
         Served().check(reader, acknowledged | set(range(50)))

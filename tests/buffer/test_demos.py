@@ -5,8 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from fleetrl.buffer.demos import DemoFileError, load_demos, record_expert_demos, save_demos
-from fleetrl.buffer.transitions import SOURCE_DEMO, chunk_len
+from fleetrl.buffer.demos import DemoFileError, load_demos, save_demos
+from fleetrl.core.transitions import SOURCE_DEMO, chunk_len
+from fleetrl.envs.demonstrations import record_expert_demos
 
 
 def test_round_trip_is_bit_identical(tmp_path, make_chunk):

@@ -12,11 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from fleetrl.buffer.config import DurabilityConfig
 from fleetrl.buffer.formats import lerobot_layout
 from fleetrl.buffer.formats.lerobot import export_lerobot, import_lerobot
 from fleetrl.buffer.scan import iter_episodes
-from fleetrl.buffer.shard_writer import Durability, ShardWriter
-from fleetrl.buffer.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, SOURCE_ONLINE, concat_chunks
+from fleetrl.buffer.shard_writer import ShardWriter
+from fleetrl.core.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, SOURCE_ONLINE, concat_chunks
 
 STATE_DIM, ACTION_DIM, SIDE = 8, 4, 16
 
@@ -71,7 +72,7 @@ def _make_buffer(root: Path) -> None:
               + _episode_steps(rng, 1, 4, 3, "unfinished", [on] * 3))
     chunks = [robot0[0:4], robot1[0:4], robot0[4:8], robot1[4:8], robot0[8:12], robot1[8:12]]
     chunks.append(robot0[12:] + robot1[12:])  # one chunk holding both robots' steps
-    with ShardWriter(root / "shards" / "learner", Durability("chunk")) as writer:
+    with ShardWriter(root / "shards" / "learner", DurabilityConfig(mode="chunk")) as writer:
         for steps in chunks:
             writer.add(_stack(steps))
 
@@ -195,7 +196,7 @@ def test_round_trip_over_many_data_files(tmp_path, monkeypatch):
 def test_round_trip_of_vector_observations(tmp_path, make_chunk):
     """A flat "obs" comes back as "obs"; here next_obs is never the following obs, so every next
     observation is stored beside the frames."""
-    with ShardWriter(tmp_path / "buffer/shards/a", Durability("chunk")) as writer:
+    with ShardWriter(tmp_path / "buffer/shards/a", DurabilityConfig(mode="chunk")) as writer:
         writer.add(make_chunk(1, 20))
         writer.add(make_chunk(21, 9, source=SOURCE_INTERVENTION))
     summary = export_lerobot(tmp_path / "buffer", tmp_path / "dataset")
@@ -219,7 +220,7 @@ def test_round_trip_of_unusual_layouts(tmp_path):
                   "terminated": np.float32([0] * (n - 1) + [1]), "truncated": np.zeros(n, np.float32),
                   "policy_version": np.arange(n), "robot": np.zeros(n, np.int64),
                   "source": np.full(n, SOURCE_ONLINE, np.int8)})
-    with ShardWriter(tmp_path / "buffer/shards/a", Durability("chunk")) as writer:
+    with ShardWriter(tmp_path / "buffer/shards/a", DurabilityConfig(mode="chunk")) as writer:
         writer.add(chunk)
     features = json.loads((Path(export_lerobot(tmp_path / "buffer", tmp_path / "ds")["out_dir"]) / "meta/info.json")
                           .read_text())["features"]
@@ -323,7 +324,7 @@ def _write_foreign(root: Path, version: str = "v3.0", lengths=(3, 4), done_at_en
     else:
         info["data_path"] = "data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet"
         (root / "data/chunk-000").mkdir(parents=True)
-        for e, n in enumerate(lengths):
+        for e in range(len(lengths)):
             part = [row for row in rows if row["episode_index"] == e]
             pq.write_table(pa.Table.from_pylist(part, FOREIGN_SCHEMA), root / f"data/chunk-000/episode_{e:06d}.parquet")
         lines = [json.dumps({"episode_index": e, "tasks": ["stack"], "length": n}) for e, n in enumerate(lengths)]

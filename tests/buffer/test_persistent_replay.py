@@ -6,12 +6,14 @@ import time
 import numpy as np
 import pytest
 
-from fleetrl.buffer.persistent import CacheConfig, PersistentReplay
+from fleetrl.buffer.config import MB, CacheConfig, DurabilityConfig
+from fleetrl.buffer.hot_stores import ExactCacheStore, HotSlabStore, NoCacheStore
+from fleetrl.buffer.persistent import PersistentReplay
 from fleetrl.buffer.shard_layout import find_shards
-from fleetrl.buffer.shard_writer import Durability, ShardWriter
-from fleetrl.buffer.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, SOURCE_ONLINE
+from fleetrl.buffer.shard_writer import ShardWriter
+from fleetrl.core.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, SOURCE_ONLINE
 
-MB = 1 << 20
+CHUNK = DurabilityConfig(mode="chunk")
 
 
 def chunk(seq: int, n: int = 16, source=SOURCE_ONLINE, image=(8, 8, 3)) -> dict:
@@ -33,8 +35,8 @@ def chunk(seq: int, n: int = 16, source=SOURCE_ONLINE, image=(8, 8, 3)) -> dict:
 
 
 def replay(path, mode="exact", **kwargs) -> PersistentReplay:
-    cache = kwargs.pop("cache", CacheConfig(max_bytes=64 * MB, mode=mode, prefetch_batches=0))
-    return PersistentReplay(path, durability=Durability("chunk"), cache=cache, **kwargs)
+    cache = kwargs.pop("cache", CacheConfig(mb=64, mode=mode, prefetch_batches=0))
+    return PersistentReplay.open(path, durability=CHUNK, cache=cache, **kwargs)
 
 
 def test_sampled_rows_are_bit_identical_to_what_was_written_and_survive_reopening(tmp_path):
@@ -67,10 +69,10 @@ def test_hot_mode_samples_only_what_is_in_memory_and_rotates_through_everything(
         for seq in range(40):
             r.add(chunk(seq, n=16, image=(32, 32, 3)))
     per_record = sum(a.nbytes for a in chunk(0, n=16, image=(32, 32, 3)).values())
-    cache = CacheConfig(max_bytes=per_record * 8, mode="hot", rotate_per_batch=2.0, prefetch_batches=0)
-    with PersistentReplay(tmp_path, cache=cache) as r:
+    cache = CacheConfig(mb=per_record * 8 / MB, mode="hot", rotate_per_batch=2.0, prefetch_batches=0)
+    with PersistentReplay.open(tmp_path, cache=cache) as r:
         deadline = time.monotonic() + 10
-        while len(r.slab) < 8 and time.monotonic() < deadline:  # the loader fills memory first
+        while len(r.hot.slab) < 8 and time.monotonic() < deadline:  # the loader fills memory first
             time.sleep(0.01)
         seen, batches = set(), 0
         while seen != set(range(40)) and time.monotonic() < deadline + 20:
@@ -121,7 +123,7 @@ def test_recent_window_limits_online_sampling_to_the_newest_transitions(tmp_path
 
 def test_a_damaged_segment_is_named_left_out_and_sampling_goes_on(tmp_path, caplog):
     source = tmp_path / "old"
-    with ShardWriter(source / "shards" / "a", Durability("chunk"), segment_bytes=4096) as writer:
+    with ShardWriter(source / "shards" / "a", CHUNK, segment_bytes=4096) as writer:
         for seq in range(12):
             writer.add(chunk(seq))
     segments = sorted((source / "shards" / "a" / "segments").glob("*.seg"))
@@ -143,7 +145,7 @@ def test_a_damaged_segment_is_named_left_out_and_sampling_goes_on(tmp_path, capl
 def test_records_of_another_writer_under_the_same_root_are_picked_up(tmp_path):
     with replay(tmp_path, shard="learner", refresh_s=0.0) as r:
         r.add(chunk(1))
-        with ShardWriter(tmp_path / "shards" / "node2", Durability("chunk")) as other:
+        with ShardWriter(tmp_path / "shards" / "node2", CHUNK) as other:
             other.add(chunk(2))
         r.refresh()
         assert len(r) == 32
@@ -163,10 +165,71 @@ def test_read_only_replay_refuses_writes_and_layouts_must_agree(tmp_path):
 
 
 def test_prefetched_batches_follow_the_batch_size_asked_for(tmp_path):
-    cache = CacheConfig(max_bytes=64 * MB, mode="hot", prefetch_batches=2)
-    with PersistentReplay(tmp_path, cache=cache, durability=Durability("chunk")) as r:
+    cache = CacheConfig(mb=64, mode="hot", prefetch_batches=2)
+    with PersistentReplay.open(tmp_path, cache=cache, durability=CHUNK) as r:
         with pytest.raises(ValueError, match="empty"):
             r.sample(8)
         r.add(chunk(1))
         assert r.sample(8)["action"].shape == (8, 3)
         assert r.sample(5)["obs"]["img"].shape == (5, 8, 8, 3)
+
+
+STATS_KEYS = {
+    "buffer_transitions", "buffer_sampleable", "buffer_cache_bytes", "buffer_cache_records",
+    "buffer_cache_hit_rate", "buffer_records_loaded",
+}
+
+
+@pytest.mark.parametrize(("mode", "store"), [("hot", HotSlabStore), ("exact", ExactCacheStore), ("none", NoCacheStore)])
+def test_the_cache_mode_picks_one_store_and_every_store_reports_the_same_stats(tmp_path, mode, store):
+    with replay(tmp_path, mode=mode) as r:
+        assert type(r.hot) is store
+        for seq in range(4):
+            r.add(chunk(seq))
+        r.sample_flat(32)
+        r.sample_flat(32)
+        stats = r.stats()
+    assert set(stats) == STATS_KEYS and stats["buffer_transitions"] == 64.0
+    assert (stats["buffer_cache_bytes"] > 0) == (mode != "none")
+    if mode == "exact":  # the records just written were cached on commit
+        assert stats["buffer_cache_hit_rate"] == 1.0 and stats["buffer_cache_records"] == 4
+
+
+def test_the_same_seed_gives_the_same_batches_and_the_state_dict_replays_them(tmp_path):
+    with replay(tmp_path / "a", seed=7, demo_ratio=0.25) as r:
+        for seq in range(6):
+            r.add(chunk(seq, source=SOURCE_DEMO if seq % 3 == 0 else SOURCE_ONLINE))
+    batches = []
+    for _ in range(2):
+        with replay(None, mode="none", read_only=[tmp_path / "a"], seed=7, demo_ratio=0.25) as r:
+            batches.append([r.sample_flat(50)["reward"] for _ in range(3)])
+            state = r.state_dict()
+            following = r.sample_flat(50)["reward"]
+            r.load_state_dict(state)
+            assert np.array_equal(r.sample_flat(50)["reward"], following)
+    for first, second in zip(*batches):
+        assert np.array_equal(first, second)
+
+
+def test_an_expert_only_replay_counts_and_serves_expert_steps_only(tmp_path):
+    with replay(tmp_path, demo_ratio=1.0, demo_sources=(SOURCE_DEMO, SOURCE_INTERVENTION)) as r:
+        r.add(chunk(1, source=SOURCE_ONLINE))
+        assert len(r) == 16 and r.sampleable == 0
+        with pytest.raises(ValueError, match="no demonstration"):
+            r.sample_flat(8)
+        r.add(chunk(2, source=SOURCE_INTERVENTION))
+        assert r.sampleable == r.num_demos == 16
+        assert set(r.sample_flat(64)["reward"].tolist()) == {2.0}
+    with replay(tmp_path, demo_ratio=0.5) as r:
+        assert r.sampleable == len(r) == 32  # a mixing replay: what the learner waits for is online data
+
+
+def test_close_is_idempotent_and_flush_acknowledges_what_is_pending(tmp_path):
+    slow = DurabilityConfig(mode="group", group_commit_ms=60_000)
+    r = PersistentReplay.open(tmp_path, durability=slow, cache=CacheConfig(mode="none", prefetch_batches=0))
+    r.add(chunk(1))
+    assert r.acknowledged == 0
+    r.flush()
+    assert r.acknowledged == len(r) == 16
+    r.close()
+    r.close()

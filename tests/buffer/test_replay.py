@@ -5,14 +5,14 @@ import threading
 import numpy as np
 import pytest
 
-from fleetrl.buffer.demos import save_demos
 from fleetrl.buffer.build import build_replay
+from fleetrl.buffer.config import BufferConfig
+from fleetrl.buffer.demos import save_demos
 from fleetrl.buffer.replay import ReplayBuffer
 from fleetrl.buffer.samplers import MixedSampler
 from fleetrl.buffer.storage import ArrayStorage
-from fleetrl.buffer.transitions import SOURCE_DEMO, SOURCE_ONLINE
 from fleetrl.core.errors import ConfigError
-from fleetrl.runtime.config import BufferConfig
+from fleetrl.core.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, SOURCE_ONLINE
 
 
 def test_mixed_batches_draw_the_demo_ratio_from_demonstrations(make_chunk):
@@ -113,3 +113,31 @@ def test_build_replay_names_the_missing_or_malformed_demo_file(tmp_path, make_ch
     np.savez(foreign, reward=np.zeros(3))
     with pytest.raises(ConfigError, match=r"buffer\.demos\[0\].*foreign\.npz.*metadata"):
         build_replay(BufferConfig(storage="memory", demos=[str(foreign)]))
+
+
+def test_the_in_memory_replay_acknowledges_on_add_and_has_nothing_to_flush_or_close(make_chunk):
+    buffer = ReplayBuffer(ArrayStorage(20), MixedSampler(0.5, seed=0))
+    buffer.add(make_chunk(0, 30))  # 10 overwritten at once
+    buffer.refresh()
+    buffer.flush()
+    assert buffer.acknowledged == 30 and len(buffer) == buffer.sampleable == 20
+    assert buffer.stats() == {"buffer_transitions": 30.0, "buffer_sampleable": 20.0}
+    buffer.close()
+    buffer.close()
+    demos_only = ReplayBuffer(ArrayStorage(20), MixedSampler(1.0, seed=0))
+    demos_only.add(make_chunk(0, 5))
+    demos_only.add_demos(make_chunk(100, 3, source=SOURCE_DEMO))
+    assert demos_only.sampleable == demos_only.num_demos == 3
+
+
+def test_an_expert_only_replay_from_the_config_counts_expert_steps(tmp_path, make_chunk):
+    config = BufferConfig(durability={"mode": "chunk"}, cache={"prefetch_batches": 0})
+    replay = build_replay(config, seed=0, default_path=tmp_path, expert_only=True)
+    try:
+        replay.add(make_chunk(0, 10))
+        replay.add(make_chunk(10, 4, source=SOURCE_INTERVENTION))
+        assert len(replay) == 10 and replay.sampleable == replay.num_demos == 4
+    finally:
+        replay.close()
+    with pytest.raises(ConfigError, match="buffer.storage"):
+        build_replay(BufferConfig(storage="memory"), expert_only=True)

@@ -16,14 +16,15 @@ import numpy as np
 import pytest
 
 from fleetrl.buffer.codec import encode_chunk
+from fleetrl.buffer.config import DurabilityConfig
 from fleetrl.buffer.index import ShardIndex
 from fleetrl.buffer.recovery import verify_shard
 from fleetrl.buffer.segment import HEADER_SIZE, pack_header, scan_records
 from fleetrl.buffer.shard_layout import INDEX_FILE, QUARANTINE_DIR, ShardBusy, segment_files
 from fleetrl.buffer.shard_reader import ShardReader
-from fleetrl.buffer.shard_writer import Durability, ShardWriter
+from fleetrl.buffer.shard_writer import ShardWriter
 
-LONG_WINDOW = Durability("group", group_commit_ms=5_000)  # no group commit happens during a test
+LONG_WINDOW = DurabilityConfig(mode="group", group_commit_ms=5_000)  # no group commit happens during a test
 
 
 def read_all(shard: Path) -> list[dict[str, np.ndarray]]:
@@ -47,7 +48,7 @@ def assert_bit_identical(got: dict, want: dict) -> None:
 
 def write_shard(shard: Path, make_chunk, chunks: int, size: int = 5, segment_bytes: int = 256 << 20) -> list[dict]:
     written = [make_chunk(i * size, size, pixels=True) for i in range(chunks)]
-    with ShardWriter(shard, Durability("chunk"), segment_bytes=segment_bytes) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk"), segment_bytes=segment_bytes) as writer:
         for chunk in written:
             writer.add(chunk)
     return written
@@ -60,7 +61,7 @@ def test_round_trip_is_bit_identical(tmp_path, make_chunk, compression):
     chunks[0]["reward"][:4] = np.array([np.nan, -0.0, 1e-45, np.finfo(np.float32).max], np.float32)
     chunks[1]["policy_version"][0] = np.iinfo(np.int64).min
     chunks[2]["obs.wrist"][:] = np.random.default_rng(0).integers(0, 256, chunks[2]["obs.wrist"].shape)
-    with ShardWriter(tmp_path / "s", Durability("chunk"), compression=compression) as writer:
+    with ShardWriter(tmp_path / "s", DurabilityConfig(mode="chunk"), compression=compression) as writer:
         ids = [writer.add(chunk) for chunk in chunks]
     assert ids == [0, 1, 2]
     got = read_all(tmp_path / "s")
@@ -71,7 +72,7 @@ def test_round_trip_is_bit_identical(tmp_path, make_chunk, compression):
 
 def test_reader_refresh_returns_only_new_records(tmp_path, make_chunk):
     shard = tmp_path / "s"
-    with ShardWriter(shard, Durability("chunk")) as writer, ShardReader(shard) as reader:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer, ShardReader(shard) as reader:
         writer.add(make_chunk(0, 3))
         first = reader.refresh()
         assert [r.record_id for r in first] == [0] and first[0].n == 3
@@ -84,7 +85,7 @@ def test_reader_refresh_returns_only_new_records(tmp_path, make_chunk):
 
 def test_chunk_durability_acknowledges_before_add_returns(tmp_path, make_chunk):
     shard = tmp_path / "s"
-    with ShardWriter(shard, Durability("chunk")) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:
         for i in range(3):
             record_id = writer.add(make_chunk(i * 2, 2))
             assert writer.acknowledged_record_id == record_id
@@ -94,7 +95,7 @@ def test_chunk_durability_acknowledges_before_add_returns(tmp_path, make_chunk):
 
 def test_group_durability_acknowledges_within_the_window(tmp_path, make_chunk):
     shard = tmp_path / "s"
-    with ShardWriter(shard, Durability("group", group_commit_ms=100)) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="group", group_commit_ms=100)) as writer:
         started = time.monotonic()
         writer.add(make_chunk(0, 4))
         while writer.acknowledged_transitions < 4:
@@ -120,7 +121,7 @@ def test_group_durability_holds_back_until_a_commit(tmp_path, make_chunk):
 def test_group_add_with_wait_returns_only_once_acknowledged(tmp_path, make_chunk):
     shard = tmp_path / "s"
     window_ms = 300
-    with ShardWriter(shard, Durability("group", group_commit_ms=window_ms)) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="group", group_commit_ms=window_ms)) as writer:
         started = time.monotonic()
         record_id = writer.add(make_chunk(0, 2), wait=True)
         waited = time.monotonic() - started
@@ -132,7 +133,7 @@ def test_group_add_with_wait_returns_only_once_acknowledged(tmp_path, make_chunk
 
 def test_episode_durability_commits_at_an_episode_end(tmp_path, make_chunk):
     shard = tmp_path / "s"
-    with ShardWriter(shard, Durability("episode", group_commit_ms=5_000)) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="episode", group_commit_ms=5_000)) as writer:
         writer.add(make_chunk(1, 5))  # ids 1..5: none is a multiple of 7, so no episode ends
         assert visible_ids(shard) == []
         ends = make_chunk(6, 2)  # id 7 terminates
@@ -152,7 +153,7 @@ def test_close_commits_pending_and_reopen_continues_the_ids(tmp_path, make_chunk
     shard = tmp_path / "s"
     with ShardWriter(shard, LONG_WINDOW) as writer:
         writer.add(make_chunk(0, 3))
-    with ShardWriter(shard, Durability("chunk")) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:
         assert writer.acknowledged_transitions == 3
         assert writer.add(make_chunk(3, 1)) == 1
     assert visible_ids(shard) == [0, 1, 2, 3]
@@ -160,7 +161,7 @@ def test_close_commits_pending_and_reopen_continues_the_ids(tmp_path, make_chunk
 
 def test_a_chunk_of_another_layout_is_refused_now_and_after_reopening(tmp_path, make_chunk):
     shard = tmp_path / "s"
-    with ShardWriter(shard, Durability("chunk")) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:
         writer.add(make_chunk(0, 2, pixels=True))
         with pytest.raises(ValueError, match="layout"):
             writer.add(make_chunk(2, 2, pixels=False))  # vector obs instead of obs.state/obs.wrist
@@ -168,7 +169,7 @@ def test_a_chunk_of_another_layout_is_refused_now_and_after_reopening(tmp_path, 
         other_dtype["reward"] = other_dtype["reward"].astype(np.float64)
         with pytest.raises(ValueError, match="layout"):
             writer.add(other_dtype)
-    with ShardWriter(shard, Durability("chunk")) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:
         bigger_image = make_chunk(2, 2, pixels=True)
         bigger_image["obs.wrist"] = np.zeros((2, 32, 32, 3), np.uint8)
         with pytest.raises(ValueError, match=r"obs\.wrist"):
@@ -179,7 +180,7 @@ def test_a_chunk_of_another_layout_is_refused_now_and_after_reopening(tmp_path, 
 
 def test_a_second_writer_gets_shard_busy_until_the_first_closes(tmp_path, make_chunk):
     shard = tmp_path / "s"
-    writer = ShardWriter(shard, Durability("chunk"))
+    writer = ShardWriter(shard, DurabilityConfig(mode="chunk"))
     writer.add(make_chunk(0, 1))
     with pytest.raises(ShardBusy, match=f"pid {os.getpid()}"):
         ShardWriter(shard)
@@ -194,7 +195,7 @@ def test_a_second_writer_gets_shard_busy_until_the_first_closes(tmp_path, make_c
             os._exit(2)
     assert os.waitpid(pid, 0)[1] == 0, "the other process was not refused with ShardBusy"
     writer.close()
-    with ShardWriter(shard, Durability("chunk")) as again:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as again:
         again.add(make_chunk(1, 1))
     assert visible_ids(shard) == [0, 1]
 
@@ -231,7 +232,7 @@ def test_a_torn_tail_is_cut_and_kept_in_quarantine_on_reopen(tmp_path, make_chun
     torn = pack_header(payload, 3) + payload[: len(payload) // 2]  # killed halfway through a write
     with open(segment, "ab") as handle:
         handle.write(torn)
-    with ShardWriter(shard, Durability("chunk")) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:
         assert writer.recovery.torn_bytes == len(torn)
         assert writer.recovery.recovered_records == 0
         assert segment.stat().st_size == size
@@ -254,7 +255,7 @@ def test_complete_records_past_the_index_are_recovered_on_reopen(tmp_path, make_
             payload = encode_chunk(chunk)
             handle.write(pack_header(payload, record_id) + payload)
     assert visible_ids(shard) == list(range(10))  # not acknowledged: readers do not see them yet
-    with ShardWriter(shard, Durability("chunk")) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:
         assert writer.recovery.recovered_records == 2 and writer.recovery.torn_bytes == 0
         assert writer.acknowledged_transitions == 15
     got = read_all(shard)
@@ -269,7 +270,7 @@ def test_a_valid_record_with_a_stale_id_past_the_index_is_cut_not_indexed(tmp_pa
     payload = encode_chunk(make_chunk(50, 1, pixels=True))
     with open(last_segment(shard), "ab") as handle:
         handle.write(pack_header(payload, 0) + payload)
-    with ShardWriter(shard, Durability("chunk")) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:
         assert writer.recovery.recovered_records == 0
         assert writer.recovery.torn_bytes == HEADER_SIZE + len(payload)
     assert visible_ids(shard) == list(range(10))
@@ -291,7 +292,7 @@ def test_a_missing_segment_is_quarantined_on_reopen(tmp_path, make_chunk):
     shard, files, lost = multi_segment_shard(tmp_path, make_chunk)
     victim = files[sorted(files)[1]]
     victim.unlink()
-    with ShardWriter(shard, Durability("chunk")) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:
         reason = writer.recovery.quarantined[victim.name]
         assert "missing" in reason and f"{lost} transitions" in reason
         assert writer.acknowledged_transitions == 120 - lost
@@ -310,7 +311,7 @@ def test_a_truncated_segment_is_quarantined_and_moved_aside_on_reopen(tmp_path, 
     victim = files[sorted(files)[1]]
     size = victim.stat().st_size
     os.truncate(victim, size - 10)
-    with ShardWriter(shard, Durability("chunk")) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:
         reason = writer.recovery.quarantined[victim.name]
         assert f"truncated to {size - 10} bytes" in reason and f"byte {size}" in reason
     assert not victim.exists()
@@ -354,5 +355,5 @@ def test_a_writer_that_fails_to_open_releases_the_shard(tmp_path, make_chunk):
     with db:
         db.execute("UPDATE meta SET value = '1' WHERE key = 'format'")
     db.close()
-    with ShardWriter(shard, Durability("chunk")) as writer:  # ShardBusy naming our own pid
+    with ShardWriter(shard, DurabilityConfig(mode="chunk")) as writer:  # ShardBusy naming our own pid
         writer.add(make_chunk(5, 5, pixels=True))

@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from fleetrl.buffer.transitions import (
+from fleetrl.core.transitions import (
     SOURCE_INTERVENTION,
     ChunkBuilder,
     chunk_len,

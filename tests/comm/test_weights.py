@@ -1,14 +1,24 @@
-"""Versioned weights: the publisher (scheme) and the local store (transport)."""
-
-import threading
-import time
+"""Versioned weights: the publisher (the scheme) over a transport that records what it is given."""
 
 import numpy as np
 import pytest
 import torch
 
-from fleetrl.comm.weights import LocalWeightStore, WeightPublisher, payload_to_weights, weights_to_payload
-from fleetrl.core.errors import ChannelTimeout
+from fleetrl.comm.weights import WeightPublisher, payload_to_weights, weights_to_payload
+
+
+class RecordingTransport:
+    """The transport side of `LearnerLinks.publish`: keeps every (version, payload) it is handed."""
+
+    def __init__(self) -> None:
+        self.sent: list = []
+
+    def publish(self, version: int, payload) -> None:
+        self.sent.append((version, payload))
+
+    def newest(self) -> tuple[int, dict]:
+        version, payload = self.sent[-1]
+        return version, payload_to_weights(payload)
 
 
 def policy_weights(value: float) -> dict:
@@ -20,17 +30,14 @@ def policy_weights(value: float) -> dict:
     }
 
 
-def test_versions_increase_and_the_newest_wins():
-    store = LocalWeightStore()
-    publisher = WeightPublisher(store)
-    assert store.latest(newer_than=0) is None
+def test_versions_increase_from_one_and_each_payload_carries_its_weights():
+    transport = RecordingTransport()
+    publisher = WeightPublisher(transport)
     versions = [publisher.publish(policy_weights(float(i))) for i in range(3)]
-    assert versions == [1, 2, 3] and store.version == 3
-    version, weights = store.latest(newer_than=0)
+    assert versions == [1, 2, 3] and [v for v, _ in transport.sent] == [1, 2, 3]
+    version, weights = transport.newest()
     assert version == 3 and torch.equal(weights["actor.weight"], torch.full((4, 3), 2.0))
-    assert store.latest(newer_than=3) is None
-    assert not store.publish(2, weights_to_payload(policy_weights(9.0)))  # a late, older version is dropped
-    assert store.latest(newer_than=2)[0] == 3
+    assert publisher.last_nbytes == transport.sent[-1][1].nbytes > 0
 
 
 def test_payload_is_numpy_and_decodes_to_the_original_tensors():
@@ -53,39 +60,22 @@ def test_float16_halves_the_bytes_and_restores_dtypes():
     back = payload_to_weights(half)["w"]
     assert back.dtype == torch.float32 and torch.allclose(back, weights["w"], atol=1e-3)
     with pytest.raises(ValueError, match="dtype"):
-        WeightPublisher(LocalWeightStore(), dtype="bfloat8")
+        WeightPublisher(RecordingTransport(), dtype="bfloat8")
 
 
 def test_published_weights_do_not_alias_the_learner_tensors():
-    store = LocalWeightStore()
+    transport = RecordingTransport()
     weights = {"w": torch.zeros(3)}
-    WeightPublisher(store).publish(weights)
+    WeightPublisher(transport).publish(weights)
     weights["w"] += 1.0  # the learner keeps training
-    assert torch.equal(store.latest(newer_than=0)[1]["w"], torch.zeros(3))
-
-
-def test_wait_newer_returns_when_published_and_times_out_at_its_deadline():
-    store = LocalWeightStore()
-    publisher = WeightPublisher(store)
-    started = time.monotonic()
-    with pytest.raises(ChannelTimeout, match="newer than version 0"):
-        store.wait_newer(newer_than=0, timeout_s=0.15)
-    assert 0.14 <= time.monotonic() - started < 1.0
-
-    timer = threading.Timer(0.1, lambda: publisher.publish(policy_weights(1.0)))
-    timer.start()
-    try:
-        version, weights = store.wait_newer(newer_than=0, timeout_s=5.0)
-    finally:
-        timer.cancel()
-    assert version == 1 and weights["steps"].item() == 7
+    assert torch.equal(transport.newest()[1]["w"], torch.zeros(3))
 
 
 def test_publisher_resumes_version_numbering_from_its_state():
-    store = LocalWeightStore()
-    first = WeightPublisher(store)
+    transport = RecordingTransport()
+    first = WeightPublisher(transport)
     first.publish(policy_weights(0.0))
     first.publish(policy_weights(0.0))
-    resumed = WeightPublisher(store)
+    resumed = WeightPublisher(transport)
     resumed.load_state_dict(first.state_dict())
-    assert resumed.publish(policy_weights(1.0)) == 3 and store.version == 3
+    assert resumed.publish(policy_weights(1.0)) == 3 and transport.sent[-1][0] == 3

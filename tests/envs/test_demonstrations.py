@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from fleetrl.buffer.transitions import ACTOR_HUMAN, SOURCE_DEMO
+from fleetrl.core.transitions import ACTOR_HUMAN, SOURCE_DEMO
 from fleetrl.envs.demonstrations import record_teleop_demos
 from fleetrl.envs.factory import make_task_env
 from fleetrl.hardware.teleop.base import TeleopCommand

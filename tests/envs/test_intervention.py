@@ -3,21 +3,21 @@
 import numpy as np
 import pytest
 
-from fleetrl.buffer.transitions import ACTOR_EXPERT, ACTOR_HUMAN, ACTOR_POLICY
+from fleetrl.core.transitions import ACTOR_EXPERT, ACTOR_HUMAN, ACTOR_POLICY
 from fleetrl.envs.factory import make_task_env
 from fleetrl.envs.intervention import (
     DeviceOperator,
     ExpertOperator,
     InterventionWrapper,
-    TakeoverRule,
     command_to_env_action,
 )
+from fleetrl.envs.intervention_config import InterventionConfig, TakeoverRule
 from fleetrl.hardware.teleop.base import TeleopCommand
 
 
-def wrapped(rule: TakeoverRule, seed: int = 0):
+def wrapped(rule: TakeoverRule, seed: int = 0, hold_steps: int = 10):
     env = make_task_env("pick_cube", "sim_panda")
-    return InterventionWrapper(env, ExpertOperator(env, rule, seed))
+    return InterventionWrapper(env, ExpertOperator(env, rule, seed, hold_steps))
 
 
 def run(env, policy, steps: int, seed: int = 0):
@@ -32,7 +32,7 @@ def run(env, policy, steps: int, seed: int = 0):
 
 
 def test_divergence_takes_over_from_a_wrong_policy_and_holds_control():
-    env = wrapped(TakeoverRule("divergence", threshold=0.5, hold_steps=5))
+    env = wrapped(TakeoverRule(kind="divergence", threshold=0.5), hold_steps=5)
     dim = env.action_space.shape[0]
     infos = run(env, lambda: -np.ones(dim, np.float32), 30)  # flees to a corner, gripper open
     assert infos[0]["intervened"] and infos[0]["takeover"] and infos[0]["actor"] == ACTOR_EXPERT
@@ -46,7 +46,7 @@ def test_divergence_takes_over_from_a_wrong_policy_and_holds_control():
 
 
 def test_a_policy_that_does_what_the_expert_would_is_left_alone():
-    env = wrapped(TakeoverRule("divergence", threshold=0.5))
+    env = wrapped(TakeoverRule(kind="divergence", threshold=0.5))
     operator = env.operator
     env.reset(seed=3)
     for _ in range(40):
@@ -59,7 +59,7 @@ def test_a_policy_that_does_what_the_expert_would_is_left_alone():
 
 
 def test_going_wrong_waits_for_patience_then_takes_over():
-    env = wrapped(TakeoverRule("going_wrong", patience=8, min_progress=0.01, hold_steps=3))
+    env = wrapped(TakeoverRule(kind="going_wrong", patience=8, min_progress=0.01), hold_steps=3)
     dim = env.action_space.shape[0]
     infos = run(env, lambda: np.zeros(dim, np.float32), 40)  # a policy that does nothing makes no progress
     first = next(i for i, info in enumerate(infos) if info["intervened"])
@@ -68,20 +68,20 @@ def test_going_wrong_waits_for_patience_then_takes_over():
 
 
 def test_fixed_rate_takes_over_about_as_often_as_asked_and_never_means_never():
-    env = wrapped(TakeoverRule("fixed_rate", rate=0.1, hold_steps=1), seed=1)
+    env = wrapped(TakeoverRule(kind="fixed_rate", rate=0.1), seed=1, hold_steps=1)
     dim = env.action_space.shape[0]
     infos = run(env, lambda: np.zeros(dim, np.float32), 200)
     share = np.mean([i["intervened"] for i in infos])
     assert 0.03 < share < 0.2
-    env = wrapped(TakeoverRule("never"))
+    env = wrapped(TakeoverRule(kind="never"))
     assert not any(i["intervened"] for i in run(env, lambda: -np.ones(dim, np.float32), 30))
 
 
 def test_bad_rules_are_refused():
-    with pytest.raises(ValueError, match="takeover rule"):
-        TakeoverRule("sometimes")
+    with pytest.raises(ValueError, match="kind"):
+        TakeoverRule(kind="sometimes")
     with pytest.raises(ValueError, match="hold_steps"):
-        TakeoverRule(hold_steps=0)
+        InterventionConfig(device="expert", hold_steps=0)
 
 
 class ScriptedDevice:

@@ -54,7 +54,7 @@ def test_state_episode_succeeds_and_terminates():
 def test_episode_truncates_at_the_step_limit():
     env = make_env(reward="shaped")
     env.reset(seed=0)
-    for step in range(5):
+    for _ in range(5):
         _, reward, terminated, truncated, _ = env.step(np.array([0, 0, -1.0, 0]))
         assert 0.0 <= reward < 1.0 and not terminated
     assert truncated

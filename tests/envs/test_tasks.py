@@ -84,7 +84,7 @@ def test_a_served_robot_with_the_wrong_scene_is_refused():
     "kwargs, message",
     [
         ({"task": "stack_cubes"}, "unknown task 'stack_cubes'"),
-        ({"task": "pick_cube", "robot": "ur5"}, "neither a robot type"),
+        ({"task": "pick_cube", "robot": "ur5"}, r"neither a simulated robot type \(sim_arx, sim_panda\)"),
         ({"task": "pick_cube", "robot": "127.0.0.1:1"}, "FLEETRL_ROBOT_TOKEN"),
     ],
 )

@@ -99,7 +99,8 @@ def rot_z(angle: float) -> np.ndarray:
 def test_connect_creates_robot_and_gripper_sets_dynamics_and_recovers(franky):
     with make_franka(relative_dynamics_factor=0.2, collision_torque_threshold=15.0) as robot:
         assert robot.is_connected and robot.paced
-        assert franky.calls[0] == ("Robot", ("172.16.0.2",), {"relative_dynamics_factor": 1.0, "realtime_config": franky.RealtimeConfig.Enforce})
+        expected = {"relative_dynamics_factor": 1.0, "realtime_config": franky.RealtimeConfig.Enforce}
+        assert franky.calls[0] == ("Robot", ("172.16.0.2",), expected)
         assert ("set relative_dynamics_factor", (0.2,), {}) in franky.calls
         assert ("set_collision_behavior", (15.0, 30.0), {}) in franky.calls
         assert "recover_from_errors" in names(franky)

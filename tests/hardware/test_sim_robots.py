@@ -10,9 +10,9 @@ import pytest
 
 from fleetrl.core.errors import ConfigError, RobotConnectionError, UnsafeActionError
 from fleetrl.hardware.registry import make_robot, parse_robot_config
+from fleetrl.hardware.robots.sim_arm import SimArm
 from fleetrl.hardware.robots.sim_arx import ARX_L5, SimArx
 from fleetrl.hardware.robots.sim_panda import PANDA, SimPanda
-from fleetrl.sim.arm import SimArm
 from fleetrl.sim.controller import quat_error
 
 ROBOTS = ["sim_panda", "sim_arx"]

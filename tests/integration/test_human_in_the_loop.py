@@ -5,8 +5,9 @@ import json
 import pytest
 from run_from_dict import train_dict
 
-from fleetrl.buffer.demos import record_expert_demos, save_demos
+from fleetrl.buffer.demos import save_demos
 from fleetrl.buffer.tools import buffer_info
+from fleetrl.envs.demonstrations import record_expert_demos
 
 pytestmark = pytest.mark.integration
 
@@ -35,3 +36,7 @@ def test_hg_dagger_with_expert_takeovers_records_who_acted_and_logs_the_interven
     sources = buffer_info(run_dir / "buffer")["shards"][0]["sources"]
     assert sources["intervention"] > 0 and sources["online"] > 0  # who acted, recorded per step
     assert "taken over" in result.stdout  # the live view shows it
+    # Every scalar the learner reports reaches metrics.jsonl: HG-DAgger's own losses and the replay's figures.
+    assert lines[-1]["bc_loss"] >= 0 and 0 <= lines[-1]["bc_action_error"] <= 2
+    assert {"buffer_cache_hit_rate", "buffer_sampleable", "update_time_s"} <= set(lines[-1])
+    assert "bc_loss" in result.stdout  # and the live view shows the algorithm's metric names

@@ -8,7 +8,7 @@ import pytest
 import ray
 from ray.exceptions import RayActorError
 
-from fleetrl.buffer.transitions import ChunkBuilder
+from fleetrl.core.transitions import ChunkBuilder
 from fleetrl.runtime.config import parse_run_config
 from fleetrl.runtime.run_dir import RunDir
 from fleetrl.runtime.trainer import Trainer

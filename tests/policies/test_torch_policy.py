@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from fleetrl.policies import PolicyConfig, TorchPolicy, build_policy
+from fleetrl.policies import GaussianPolicyConfig, TorchPolicy, build_policy
 
 STATE = gym.spaces.Box(-np.inf, np.inf, (14,), np.float32)
 ACTIONS = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
@@ -15,11 +15,11 @@ PIXELS = gym.spaces.Dict(
     }
 )
 ARM_ACTIONS = gym.spaces.Box(-1.0, 1.0, (7,), np.float32)
-SMALL_CNN = PolicyConfig(type="cnn", hidden_sizes=(32, 32), cnn_channels=(8, 8), cnn_strides=(2, 1), cnn_latent_dim=16)
+SMALL_CNN = GaussianPolicyConfig(type="cnn", hidden_sizes=(32, 32), cnn_channels=(8, 8), cnn_strides=(2, 1), cnn_latent_dim=16)
 
 
 def test_mlp_policy_act_shapes_and_bounds():
-    policy = build_policy(PolicyConfig(hidden_sizes=(32, 32)), STATE, ACTIONS, seed=0)
+    policy = build_policy(GaussianPolicyConfig(hidden_sizes=(32, 32)), STATE, ACTIONS, seed=0)
     assert isinstance(policy, TorchPolicy) and policy.version == 0
     obs = STATE.sample() * 100.0  # large inputs must still give actions in bounds
     action = policy.act(obs)
@@ -45,13 +45,13 @@ def test_cnn_policy_act_shapes_and_bounds():
 
 def test_stochastic_actions_are_seeded():
     obs = np.ones(14, np.float32)
-    a = build_policy(PolicyConfig(), STATE, ACTIONS, seed=3)
-    b = build_policy(PolicyConfig(), STATE, ACTIONS, seed=3)
+    a = build_policy(GaussianPolicyConfig(), STATE, ACTIONS, seed=3)
+    b = build_policy(GaussianPolicyConfig(), STATE, ACTIONS, seed=3)
     np.testing.assert_array_equal(a.act(obs), b.act(obs))
     assert not np.array_equal(a.act(obs), a.act(obs))
 
 
-@pytest.mark.parametrize("config, space, actions", [(PolicyConfig(), STATE, ACTIONS), (SMALL_CNN, PIXELS, ARM_ACTIONS)])
+@pytest.mark.parametrize("config, space, actions", [(GaussianPolicyConfig(), STATE, ACTIONS), (SMALL_CNN, PIXELS, ARM_ACTIONS)])
 def test_weights_round_trip_gives_identical_actions(config, space, actions):
     source = build_policy(config, space, actions, seed=0)
     target = build_policy(config, space, actions, seed=1)
@@ -73,27 +73,27 @@ def test_weights_round_trip_gives_identical_actions(config, space, actions):
 
 
 def test_load_weights_refuses_a_different_architecture():
-    policy = build_policy(PolicyConfig(hidden_sizes=(32,)), STATE, ACTIONS)
-    other = build_policy(PolicyConfig(hidden_sizes=(64,)), STATE, ACTIONS)
+    policy = build_policy(GaussianPolicyConfig(hidden_sizes=(32,)), STATE, ACTIONS)
+    other = build_policy(GaussianPolicyConfig(hidden_sizes=(64,)), STATE, ACTIONS)
     with pytest.raises(RuntimeError):
         policy.load_weights(other.weights(), 1)
 
 
 def test_config_that_does_not_fit_the_space_is_refused():
     with pytest.raises(ValueError, match="'mlp' cannot take image"):
-        build_policy(PolicyConfig(type="mlp"), PIXELS, ARM_ACTIONS)
+        build_policy(GaussianPolicyConfig(type="mlp"), PIXELS, ARM_ACTIONS)
     with pytest.raises(ValueError, match="'cnn' needs a Dict"):
-        build_policy(PolicyConfig(type="cnn"), STATE, ACTIONS)
+        build_policy(GaussianPolicyConfig(type="cnn"), STATE, ACTIONS)
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):
-        build_policy(PolicyConfig(), STATE, gym.spaces.Box(-2.0, 2.0, (4,), np.float32))
+        build_policy(GaussianPolicyConfig(), STATE, gym.spaces.Box(-2.0, 2.0, (4,), np.float32))
     with pytest.raises(ValueError, match="key 'depth'"):
         space = gym.spaces.Dict({"state": STATE, "depth": gym.spaces.Box(0, 1, (8, 8), np.float32)})
-        build_policy(PolicyConfig(), space, ACTIONS)
+        build_policy(GaussianPolicyConfig(), space, ACTIONS)
 
 
 def test_policy_config_checks_strides():
     with pytest.raises(ValueError, match="cnn_strides"):
-        PolicyConfig(cnn_channels=(32, 32), cnn_strides=(2, 1, 1))
+        GaussianPolicyConfig(cnn_channels=(32, 32), cnn_strides=(2, 1, 1))
 
 
 def test_image_encoder_output_range():

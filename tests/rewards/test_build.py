@@ -9,7 +9,8 @@ from fleetrl.core.errors import ConfigError
 from fleetrl.rewards.build import build_reward
 from fleetrl.rewards.classifier import ClassifierConfig, ClassifierReward, SuccessClassifier
 from fleetrl.rewards.compose import WeightedSum
-from fleetrl.rewards.config import ClassifierEntry, parse_rewards
+from fleetrl.rewards.config import parse_rewards
+from fleetrl.rewards.entries import ClassifierEntry
 from fleetrl.rewards.human_label import HumanLabelReward
 
 
@@ -51,8 +52,9 @@ def test_parsed_entries_are_accepted_as_they_are(model_path):
     "config, message",
     [
         ([], "rewards: expected a non-empty list"),
-        ([{"type": "task"}, {"type": "learned"}], "rewards[1].type: unknown type 'learned'; known reward types: classifier, human_label, success, task"),
-        ([{"weight": 1}], "rewards[0].type: no type"),
+        ([{"type": "task"}, {"type": "learned"}],
+         "rewards[1].type: unknown reward type 'learned'; known types: classifier, human_label, success, task"),
+        ([{"weight": 1}], "rewards[0].type: missing; known types: classifier, human_label, success, task"),
         ([{"type": "task"}, {"type": "classifier"}], "rewards[1].path: Field required"),
         ([{"type": "classifier", "path": "m.pt", "mode": "max"}], "rewards[0].mode: Input should be 'replace' or 'add'"),
         ([{"type": "success", "scale": 3}], "rewards[0].scale: unknown key"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fleetrl.buffer.transitions import ACTOR_EXPERT, ACTOR_POLICY, chunk_len
+from fleetrl.core.transitions import ACTOR_EXPERT, ACTOR_POLICY, chunk_len
 from fleetrl.rewards.sim_frames import BEHAVIOURS, collect_sim_frames
 from fleetrl.rewards.train_classifier import frames_from_chunks
 

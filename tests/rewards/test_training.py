@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import square_frames
 
+from fleetrl.buffer.config import DurabilityConfig
 from fleetrl.buffer.demos import save_demos
-from fleetrl.buffer.shard_writer import Durability, ShardWriter
-from fleetrl.buffer.transitions import concat_chunks
+from fleetrl.buffer.shard_writer import ShardWriter
+from fleetrl.core.transitions import concat_chunks
 from fleetrl.rewards.classifier import SuccessClassifier
 from fleetrl.rewards.train_classifier import LabelError, LabelledFrames, load_labelled_frames, split_by_episode, train_classifier
 
@@ -38,11 +39,11 @@ def assert_episodes_match_tags(data: LabelledFrames, expected: int) -> None:
 
 def test_episodes_of_a_buffer_follow_each_robot_across_chunks_and_shards(tmp_path):
     a0, a1, b0 = tagged_episode(1, 6, robot=0), tagged_episode(2, 3, robot=0, end="terminated"), tagged_episode(3, 7, robot=1)
-    with ShardWriter(tmp_path / "buf" / "shards" / "one", Durability("chunk")) as writer:
+    with ShardWriter(tmp_path / "buf" / "shards" / "one", DurabilityConfig(mode="chunk")) as writer:
         # Robots interleave, and episodes 1 and 3 continue from the first chunk into the second.
         writer.add(concat_chunks([rows(a0, 0, 4), rows(b0, 0, 2)]))
         writer.add(concat_chunks([rows(b0, 2, 7), rows(a0, 4, 6), a1]))
-    with ShardWriter(tmp_path / "buf" / "shards" / "two", Durability("chunk")) as writer:
+    with ShardWriter(tmp_path / "buf" / "shards" / "two", DurabilityConfig(mode="chunk")) as writer:
         writer.add(tagged_episode(4, 5, robot=0))
     save_demos(tmp_path / "demos.npz", concat_chunks([tagged_episode(5, 4, robot=0), tagged_episode(6, 4, robot=0)]), {})
     data = load_labelled_frames([tmp_path / "buf", tmp_path / "demos.npz"], "wrist")

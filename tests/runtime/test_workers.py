@@ -5,12 +5,12 @@ import time
 import numpy as np
 
 from fleetrl.comm.weights import payload_to_weights
+from fleetrl.policies import build_policy
 from fleetrl.runtime.config import parse_run_config
 from fleetrl.runtime.env_worker import EnvWorker
 from fleetrl.runtime.hub import RunHub
 from fleetrl.runtime.inference_worker import InferenceWorker
 from fleetrl.runtime.learner_worker import LearnerWorker
-from fleetrl.policies import build_policy
 
 
 def config(buffer=None, **runtime):

@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fleetrl.buffer.config import DurabilityConfig
 from fleetrl.buffer.demos import load_demos
-from fleetrl.buffer.shard_writer import Durability, ShardWriter
-from fleetrl.buffer.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, SOURCE_ONLINE, concat_chunks
+from fleetrl.buffer.shard_writer import ShardWriter
 from fleetrl.cli.main import main
+from fleetrl.core.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, SOURCE_ONLINE, concat_chunks
 
 pytestmark = pytest.mark.smoke
 
@@ -60,7 +61,7 @@ SHARDS = {
 
 def build(root: Path, shards: dict[str, list[dict]] = SHARDS) -> Path:
     for name, chunks in shards.items():
-        with ShardWriter(root / "shards" / name, Durability("chunk")) as writer:
+        with ShardWriter(root / "shards" / name, DurabilityConfig(mode="chunk")) as writer:
             for c in chunks:
                 writer.add(c)
     return root
@@ -116,7 +117,7 @@ def test_info_table_and_a_single_shard_path(tmp_path, capsys):
 
 def test_info_beside_a_live_writer_counts_what_it_has_acknowledged(tmp_path, capsys):
     root = build(tmp_path / "buf")
-    with ShardWriter(root / "shards" / "a", Durability("group", group_commit_ms=60_000)) as writer:
+    with ShardWriter(root / "shards" / "a", DurabilityConfig(mode="group", group_commit_ms=60_000)) as writer:
         writer.add(chunk(20, 3, SOURCE_ONLINE))  # pending: the window has not closed
         code, out, _ = run(capsys, "info", str(root), "--json")
         assert code == 0 and json.loads(out)["transitions"] == 24

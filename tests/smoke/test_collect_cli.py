@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fleetrl.buffer.demos import load_demos
-from fleetrl.buffer.transitions import SOURCE_DEMO
+from fleetrl.core.transitions import SOURCE_DEMO
 
 
 @pytest.mark.smoke
@@ -43,8 +43,8 @@ def test_collect_refuses_an_env_without_expert(tmp_path):
 @pytest.mark.smoke
 def test_collect_into_a_buffer_folder_adds_a_shard_with_success_labels(tmp_path):
     from fleetrl.buffer.scan import iter_chunks
-    from fleetrl.buffer.transitions import ACTOR_EXPERT
     from fleetrl.cli.main import main
+    from fleetrl.core.transitions import ACTOR_EXPERT
 
     config = tmp_path / "run.yaml"
     config.write_text("env: {id: fleetrl/PickCube-v0, kwargs: {obs_mode: state}, robots: [sim_panda]}\n")

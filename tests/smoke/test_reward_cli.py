@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 import torch
 
+from fleetrl.buffer.config import DurabilityConfig
 from fleetrl.buffer.demos import save_demos
-from fleetrl.buffer.shard_writer import Durability, ShardWriter
-from fleetrl.buffer.transitions import concat_chunks
+from fleetrl.buffer.shard_writer import ShardWriter
 from fleetrl.cli.main import main
+from fleetrl.core.transitions import concat_chunks
 
 pytestmark = pytest.mark.smoke
 
@@ -46,8 +47,8 @@ def episode(rng: np.random.Generator, robot: int, steps: int = 10, with_success:
 
 def write_buffer(root: Path, episodes: int, seed: int, with_success: bool = True) -> Path:
     rng = np.random.default_rng(seed)
-    with ShardWriter(root / "shards" / "env0", Durability("chunk")) as writer:
-        for start in range(0, episodes, 2):  # two robots' episodes per chunk
+    with ShardWriter(root / "shards" / "env0", DurabilityConfig(mode="chunk")) as writer:
+        for _ in range(0, episodes, 2):  # two robots' episodes per chunk
             writer.add(concat_chunks([episode(rng, 0, with_success=with_success), episode(rng, 1, with_success=with_success)]))
     return root
 

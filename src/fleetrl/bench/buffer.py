@@ -25,28 +25,26 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import psutil
 from rich.console import Console
 
-from fleetrl.bench.buffer_baselines import (LmdbStore, PersistentStore, RamStore, Store, TorchRLMemmapStore,
-                                            TrajectoryFileStore)
+from fleetrl.bench.buffer_baselines import LmdbStore, PersistentStore, RamStore, Store, TorchRLMemmapStore, TrajectoryFileStore
 from fleetrl.bench.buffer_data import GB, TransitionSource, render_frames
 from fleetrl.bench.buffer_recovery import measure_recovery
 from fleetrl.bench.buffer_tables import table  # noqa: F401  (the table `fleetrl bench` prints)
 from fleetrl.bench.machine import machine_info
 from fleetrl.buffer.codec import COMPRESSIONS
-from fleetrl.buffer.persistent import CacheConfig
-from fleetrl.buffer.shard_writer import Durability
-from fleetrl.cli.arguments import positive_int
+from fleetrl.buffer.config import MB, CacheConfig, CacheMode, DurabilityConfig
+from fleetrl.core.arguments import positive_int
 from fleetrl.core.errors import FleetrlError
 
 SIZES = {"buffer_gb": 4.0, "cache_gb": 1.0, "recovery_gb": 10.0, "seconds": 10.0}
 QUICK = {"buffer_gb": 0.06, "cache_gb": 0.015, "recovery_gb": 0.05, "seconds": 1.0}
 RAM_SAFE_SHARE = 0.5  # of the RAM available at the start: the machine is shared, other stores need page cache
-CACHE_MODES = ("hot", "exact", "none")  # "none": no cache, every read from disk (plain disk)
+CACHE_MODES: tuple[str, ...] = get_args(CacheMode)  # "none": no cache, every read from disk (plain disk)
 PAGE_CACHE_NOTE = ("The page cache is dropped just before each window (as root); disk-based stores then warm it "
                    "as they read (compare the halves). Our cache is held to --cache-gb; the OS page cache is not.")
 GOALS = {"hot_vs_ram": 0.5, "hot_vs_plain_disk": 10.0, "hot_vs_torchrl_memmap": 1.0}
@@ -175,11 +173,11 @@ def time_writes(store: Store, source: TransitionSource, folder: Path | None, sec
 def write_cases(compression: str, capacity: int, map_bytes: int, seed: int) -> list[tuple[dict, Callable]]:
     """(description, folder -> store) of every write measurement, in order."""
     ours = [({"store": "fleetrl", "durability": "group", "compression": c},
-             lambda f, c=c: PersistentStore(f, c, Durability("group"))) for c in COMPRESSIONS]
+             lambda f, c=c: PersistentStore(f, c, DurabilityConfig(mode="group"))) for c in COMPRESSIONS]
     return [
         *ours,
         ({"store": "fleetrl", "durability": "chunk", "compression": compression},
-         lambda f: PersistentStore(f, compression, Durability("chunk"))),
+         lambda f: PersistentStore(f, compression, DurabilityConfig(mode="chunk"))),
         ({"store": "lmdb", "durability": "chunk", "compression": compression},
          lambda f: LmdbStore(f, map_bytes, compression, seed)),
         ({"store": "ram", "durability": "none", "compression": "none"}, None),
@@ -255,7 +253,7 @@ def fill(store: Store, source: TransitionSource, chunks: int, label: str, consol
 
 def _wait_hot(store: PersistentStore, record_bytes: int, console: Console, limit_s: float = 900.0) -> float:
     """Wait until the hot set fills its memory (the slab of cache mode "hot"); returns the seconds it took."""
-    cache, start = store.replay.slab, time.perf_counter()
+    cache, start = store.replay.hot.slab, time.perf_counter()
     with console.status("hot set filling") as status:
         while cache.would_fit(record_bytes):
             if time.perf_counter() - start > limit_s:
@@ -269,9 +267,8 @@ def sample_ours(root: Path, mode: str, cfg: dict, source: TransitionSource, page
                 console: Console, rotate_per_batch: float | None = None) -> dict:
     """Our buffer at `root`, opened read-only with cache mode `mode` (and, for "hot", a rotation
     rate other than the default when given), sampled."""
-    cache = CacheConfig(max_bytes=int(cfg["cache_gb"] * GB), mode=mode)
-    if rotate_per_batch is not None:
-        cache = CacheConfig(max_bytes=cache.max_bytes, mode=mode, rotate_per_batch=rotate_per_batch)
+    rotation = {} if rotate_per_batch is None else {"rotate_per_batch": rotate_per_batch}
+    cache = CacheConfig(mb=cfg["cache_gb"] * GB / MB, mode=mode, **rotation)
     page_cache.drop()  # the hot set (or the exact cache) starts from disk, not from the page cache
     store = PersistentStore(root, cache=cache, read_only=True, seed=cfg["seed"])
     try:

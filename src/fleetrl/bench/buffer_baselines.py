@@ -2,7 +2,7 @@
 
     store = TorchRLMemmapStore(folder, capacity=40_000)
     for chunk in chunks:
-        store.write(chunk)                  # flat chunk arrays (see fleetrl.buffer.transitions)
+        store.write(chunk)                  # flat chunk arrays (see fleetrl.core.transitions)
     batch = store.sample(256)               # 256 transitions drawn uniformly with replacement
     store.close()
 
@@ -24,10 +24,10 @@ from typing import Protocol
 import numpy as np
 
 from fleetrl.buffer.codec import decode_chunk, encode_chunk
-from fleetrl.buffer.persistent import CacheConfig, PersistentReplay
-from fleetrl.buffer.shard_writer import Durability
+from fleetrl.buffer.config import CacheConfig, DurabilityConfig
+from fleetrl.buffer.persistent import PersistentReplay
 from fleetrl.buffer.storage import ArrayStorage
-from fleetrl.buffer.transitions import chunk_len, concat_chunks, unflatten
+from fleetrl.core.transitions import chunk_len, concat_chunks, unflatten
 
 
 class Store(Protocol):
@@ -43,8 +43,12 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+WRITE_ONLY_CACHE = CacheConfig(mode="none", prefetch_batches=0)  # writing: nothing read back, nothing prepared
+
+
 class PersistentStore:
-    """Ours: `PersistentReplay` over buffer root `root`, writing shard "main" unless `read_only`.
+    """Ours: `PersistentReplay` over buffer root `root`, writing shard "main" unless `read_only`
+    (with group commits unless `durability` says otherwise).
 
     For writing, use cache mode "none" with no prefetch, so only the write path is measured; for
     sampling, open the written buffer `read_only` with the cache under test.
@@ -57,15 +61,15 @@ class PersistentStore:
         self,
         root: Path,
         compression: str = "lz4",
-        durability: Durability = Durability("group"),
-        cache: CacheConfig = CacheConfig(mode="none", prefetch_batches=0),
+        durability: DurabilityConfig | None = None,
+        cache: CacheConfig = WRITE_ONLY_CACHE,
         read_only: bool = False,
         seed: int = 0,
     ) -> None:
         if read_only:
-            self.replay = PersistentReplay(None, read_only=[root], cache=cache, seed=seed)
+            self.replay = PersistentReplay.open(None, read_only=[root], cache=cache, seed=seed)
         else:
-            self.replay = PersistentReplay(root, durability=durability, compression=compression, cache=cache, seed=seed)
+            self.replay = PersistentReplay.open(root, durability=durability, compression=compression, cache=cache, seed=seed)
 
     def write(self, chunk: Mapping[str, np.ndarray]) -> None:
         self.replay.add(chunk)

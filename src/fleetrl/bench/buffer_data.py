@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fleetrl.buffer.transitions import SOURCE_ONLINE
+from fleetrl.core.transitions import SOURCE_ONLINE
 
 GB = 1e9  # the benchmark's sizes are decimal gigabytes
 CHUNK_SIZE = 32  # transitions per chunk, as an env worker's ChunkBuilder sends them

@@ -24,11 +24,12 @@ import numpy as np
 from rich.console import Console
 
 from fleetrl.bench.buffer_data import GB, Frames, TransitionSource, first_transition, same_chunk
-from fleetrl.buffer.persistent import CacheConfig, PersistentReplay
+from fleetrl.buffer.config import MB, CacheConfig, DurabilityConfig
+from fleetrl.buffer.persistent import PersistentReplay
 from fleetrl.buffer.segment import HEADER_SIZE
 from fleetrl.buffer.shard_layout import SHARDS_DIR
 from fleetrl.buffer.shard_reader import ShardReader
-from fleetrl.buffer.shard_writer import Durability, ShardWriter
+from fleetrl.buffer.shard_writer import ShardWriter
 from fleetrl.core.errors import FleetrlError
 
 KILL_WINDOW_S = 1.0  # the writer is killed at a uniform random moment this long after reaching its size
@@ -55,7 +56,7 @@ def recovery_writer(conn, shard: str, frames_file: str, limit_bytes: int) -> Non
         except OSError:
             parent_gone = True
 
-    writer = ShardWriter(Path(shard), Durability("group"), compression="none", on_commit=report)
+    writer = ShardWriter(Path(shard), DurabilityConfig(mode="group"), compression="none", on_commit=report)
     number, written = 0, 0
     while written < limit_bytes and not parent_gone:
         chunk = source.chunk(number)
@@ -170,7 +171,7 @@ def measure_recovery(source: TransitionSource, frames_file: Path, cfg: dict, wor
     page_cache_state = drop_page_cache()
     console.log("recovery: opening the buffer (PersistentReplay) and sampling its first batch")
     start = time.perf_counter()
-    replay = PersistentReplay(root, compression="none", cache=CacheConfig(max_bytes=int(cfg["cache_gb"] * GB)))
+    replay = PersistentReplay.open(root, compression="none", cache=CacheConfig(mb=cfg["cache_gb"] * GB / MB))
     try:
         replay.sample(cfg["batch_size"])
         ready_s = time.perf_counter() - start

@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fleetrl.bench.machine import machine_info
-from fleetrl.cli.arguments import positive_int
+from fleetrl.core.arguments import positive_int
 from fleetrl.core.errors import FleetrlError
 
 TASK = "fleetrl/PickCube-v0"

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fleetrl.bench.machine import machine_info
-from fleetrl.cli.arguments import positive_int
+from fleetrl.core.arguments import positive_int
 
 ENV = {"id": "fleetrl/PickCube-v0", "robots": ["sim_panda"], "kwargs": {"obs_mode": "state", "reward": "none", "image_size": 64}}
 

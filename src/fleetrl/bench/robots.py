@@ -15,15 +15,15 @@ from rich.table import Table
 
 from fleetrl.bench.machine import machine_info
 from fleetrl.bench.robot_speed import measure_robot_speed
-from fleetrl.cli.arguments import positive_int
-from fleetrl.envs.factory import SIM_ROBOTS
-from fleetrl.hardware.registry import make_robot
+from fleetrl.core.arguments import positive_int
+from fleetrl.hardware.registry import make_robot, simulated_robot_type, simulated_robot_types
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=positive_int, default=2000, help="unpaced steps per measurement")
     parser.add_argument("--paced-steps", type=positive_int, default=100, help="steps of the paced 10 Hz run")
-    parser.add_argument("--robots", nargs="+", choices=SIM_ROBOTS, default=list(SIM_ROBOTS))
+    parser.add_argument("--robots", nargs="+", type=simulated_robot_type, default=None,
+                        help="simulated robot types (default: every registered one)")
 
 
 def measure_paced(robot_type: str, steps: int) -> dict:
@@ -42,7 +42,7 @@ def measure_paced(robot_type: str, steps: int) -> dict:
 
 def run(args: argparse.Namespace, console: Console) -> dict:
     unpaced, paced = [], []
-    for robot_type in args.robots:
+    for robot_type in args.robots or simulated_robot_types():
         for obs in ("state", "pixels"):
             console.log(f"{robot_type}: {args.steps} unpaced steps, {obs} observations")
             unpaced.append(measure_robot_speed(robot_type, obs, args.steps))

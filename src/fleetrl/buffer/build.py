@@ -13,17 +13,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fleetrl.buffer.config import BufferConfig
 from fleetrl.buffer.demos import DemoFileError, load_demos
 from fleetrl.buffer.replay import ReplayBuffer
 from fleetrl.buffer.samplers import MixedSampler, UniformSampler
 from fleetrl.buffer.shard_layout import ShardBusy, find_shards, open_when_free
 from fleetrl.buffer.storage import ArrayStorage
-from fleetrl.buffer.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, chunk_len, concat_chunks
 from fleetrl.core.errors import ConfigError
+from fleetrl.core.interfaces import Buffer
+from fleetrl.core.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, chunk_len, concat_chunks
 
-if TYPE_CHECKING:  # runtime sits above buffer in the import order; only the type is needed
+if TYPE_CHECKING:
     from fleetrl.buffer.persistent import PersistentReplay
-    from fleetrl.runtime.config import BufferConfig
 
 LEARNER_SHARD = "learner"
 
@@ -77,8 +78,7 @@ def _memory_replay(config: BufferConfig, seed: int) -> ReplayBuffer:
 
 
 def _disk_replay(config: BufferConfig, seed: int, default_path: Path | None, expert_only: bool) -> PersistentReplay:
-    from fleetrl.buffer.persistent import CacheConfig, PersistentReplay
-    from fleetrl.buffer.shard_writer import Durability
+    from fleetrl.buffer.persistent import PersistentReplay
 
     path = Path(config.path) if config.path else default_path
     if path is None:
@@ -89,15 +89,13 @@ def _disk_replay(config: BufferConfig, seed: int, default_path: Path | None, exp
     routed = config.interventions_as_demos or expert_only
     demo_sources = (SOURCE_DEMO, SOURCE_INTERVENTION) if routed else (SOURCE_DEMO,)
     demo_ratio = 1.0 if expert_only else config.demo_ratio  # HG-DAgger: every batch from the expert stream
-    cache = CacheConfig(int(config.cache_mb * (1 << 20)), config.cache_mode, config.rotate_per_batch, config.prefetch_batches)
     writes = config.writer == "learner"  # writer "env": env workers write the shards, and the
     # trainer tells the learner which to read (one root may hold several nodes' workers' shards)
     try:
-        replay = open_when_free(lambda: PersistentReplay(
-            path, shard=LEARNER_SHARD if writes else None, scan_root=writes,
-            durability=Durability(config.durability, config.group_commit_ms), compression=config.compression,
-            cache=cache, demo_ratio=demo_ratio, demo_sources=demo_sources, recent_window=config.recent_window,
-            read_only=read_only, seed=seed,
+        replay = open_when_free(lambda: PersistentReplay.open(
+            path, shard=LEARNER_SHARD if writes else None, scan_root=writes, read_only=read_only,
+            durability=config.durability, compression=config.compression, cache=config.cache,
+            demo_ratio=demo_ratio, demo_sources=demo_sources, recent_window=config.recent_window, seed=seed,
         ))
     except ShardBusy as err:
         raise ConfigError(f"buffer.path: {err}") from None
@@ -108,11 +106,13 @@ def _disk_replay(config: BufferConfig, seed: int, default_path: Path | None, exp
     return replay
 
 
-def build_replay(config: BufferConfig, seed: int = 0, default_path: Path | None = None, expert_only: bool = False):
+def build_replay(
+    config: BufferConfig, seed: int = 0, default_path: Path | None = None, expert_only: bool = False
+) -> Buffer:
     """A `PersistentReplay` (storage "disk", at `config.path` or `default_path`) or a `ReplayBuffer`.
 
     `expert_only` (HG-DAgger): batches hold demonstrations and intervention steps only, never the
-    policy's own actions; it needs storage "disk".
+    policy's own actions, and `sampleable` counts those; it needs storage "disk".
     """
     if config.storage == "memory":
         if expert_only:

@@ -2,13 +2,15 @@
 
 Transitions are split into two streams for RLPD-style mixing: stream DEMO holds the rows whose
 `source` is one of `demo_sources` (demonstrations; interventions too when they are routed there),
-stream ONLINE holds the rest. A draw picks transitions uniformly within one stream, from all
-records or from a pool (the records that are in memory), optionally only from the newest
-`window` online transitions:
+stream ONLINE holds the rest. A view counts the transitions of each stream a draw may pick, from
+all records or from a pool (the records that are in memory), online ones optionally only from the
+newest `window`; a sampler picks transition numbers, and the view locates them:
 
     catalog = Catalog(demo_sources={SOURCE_DEMO})
     index = catalog.add(key=(source, record_id), sources=record_sources_bytes)
-    records, rows = catalog.draw(rng, ONLINE, 256, pool=hot_indices, window=None)
+    view = catalog.view(pool=hot_indices, window=None)
+    picks = sampler.draw(counts, view.sizes)          # per stream, numbers in [0, view.sizes[s])
+    records, rows = view.locate(picks)                # catalog indices, rows within those records
 
 Thread-safe: records are added by commit and refresh threads while a sampler thread draws.
 """
@@ -16,7 +18,7 @@ Thread-safe: records are added by commit and refresh threads while a sampler thr
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Hashable
+from collections.abc import Collection, Hashable, Sequence
 
 import numpy as np
 
@@ -94,28 +96,51 @@ class Catalog:
             weights = np.where(self._online_end[idx] > oldest, weights, 0)
         return idx, weights
 
-    def available(self, stream: int, pool: np.ndarray | None = None, window: int | None = None) -> int:
+    def view(self, pool: np.ndarray | None = None, window: int | None = None) -> CatalogView:
+        """What one draw sees, fixed now: each stream's transitions in `pool` (a sorted array of
+        catalog indices; None: every record), online ones only from the newest `window`."""
         with self._lock:
-            return int(self._candidates(stream, pool, window)[1].sum())
+            return CatalogView(self, tuple(self._candidates(stream, pool, window) for stream in STREAMS))
 
-    def draw(
-        self, rng: np.random.Generator, stream: int, k: int, pool: np.ndarray | None = None, window: int | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """`k` transitions drawn uniformly with replacement from `stream` (within `pool`, a sorted
-        array of catalog indices, when given): (catalog indices, rows within those records).
-        ValueError when nothing can be drawn."""
+    def rows_of(self, stream: int, records: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """Rows within records `records` of their `offsets`-th transition of `stream`."""
+        rows = np.empty(len(records), dtype=np.int64)
         with self._lock:
-            idx, weights = self._candidates(stream, pool, window)
-            ends = np.cumsum(weights)
-            total = int(ends[-1]) if len(ends) else 0
-            if total == 0:
-                raise ValueError("cannot sample from an empty buffer")
-            picks = rng.integers(0, total, size=k)
-            where = np.searchsorted(ends, picks, side="right")
-            offsets = picks - (ends[where] - weights[where])
-            records = idx[where]
-            rows = np.empty(k, dtype=np.int64)
             for j, (record, offset) in enumerate(zip(records, offsets)):
                 stream_rows = self._rows[record][stream]
                 rows[j] = offset if stream_rows is None else stream_rows[offset]
-            return records, rows
+        return rows
+
+
+class CatalogView:
+    """Each stream's candidate records and their transition counts, as `Catalog.view` found them.
+
+    A sampler draws transition numbers in [0, sizes[s]) for stream s; `locate` turns them into
+    records and rows. Records added later are not in the view; a record disabled later still is
+    (reading it then fails, and the replay draws again).
+    """
+
+    def __init__(self, catalog: Catalog, candidates: tuple[tuple[np.ndarray, np.ndarray], ...]) -> None:
+        self._catalog, self._candidates = catalog, candidates
+        self._ends = [np.cumsum(weights) for _, weights in candidates]
+        self.sizes = tuple(int(ends[-1]) if len(ends) else 0 for ends in self._ends)
+
+    def locate(self, picks: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(catalog indices, rows within those records) of transitions `picks[s]` of each stream s,
+        stream after stream (online first). IndexError for a pick outside [0, sizes[s])."""
+        records, rows = [], []
+        for stream, stream_picks in zip(STREAMS, picks):
+            stream_picks = np.asarray(stream_picks, dtype=np.int64)
+            if not len(stream_picks):
+                continue
+            if stream_picks.min() < 0 or stream_picks.max() >= self.sizes[stream]:
+                raise IndexError(f"stream {stream}: picks must lie in [0, {self.sizes[stream]})")
+            idx, weights = self._candidates[stream]
+            ends = self._ends[stream]
+            where = np.searchsorted(ends, stream_picks, side="right")
+            offsets = stream_picks - (ends[where] - weights[where])
+            records.append(idx[where])
+            rows.append(self._catalog.rows_of(stream, idx[where], offsets))
+        if not records:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        return np.concatenate(records), np.concatenate(rows)

@@ -17,14 +17,16 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Mapping
+from typing import Literal, get_args
 
 import lz4.block
 import numpy as np
 import zstandard
 
-from fleetrl.buffer.transitions import chunk_len
+from fleetrl.core.transitions import chunk_len
 
-COMPRESSIONS = ("none", "lz4", "zstd")
+Compression = Literal["none", "lz4", "zstd"]
+COMPRESSIONS: tuple[str, ...] = get_args(Compression)
 _HEADER_LEN = struct.Struct("<I")
 _ZSTD_LEVEL = 1  # the fast end: images must be written at robot rate on one core
 

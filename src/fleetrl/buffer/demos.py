@@ -1,10 +1,10 @@
 """Demonstration files: one chunk of transitions and its metadata in a compressed .npz.
 
-    chunk, meta = record_expert_demos("fleetrl/PickCube-v0", {"robot": "sim_panda"}, episodes=20, seed=0)
+    chunk, meta = record_expert_demos(...)   # fleetrl.envs.demonstrations, or a teleop device
     save_demos("demos/pick_cube.npz", chunk, meta)
     chunk, meta = load_demos("demos/pick_cube.npz")      # what `buffer.demos` in a run config loads
 
-The file holds the chunk's arrays under their chunk keys (see `fleetrl.buffer.transitions`) and
+The file holds the chunk's arrays under their chunk keys (see `fleetrl.core.transitions`) and
 the metadata as JSON in the array "__meta__"; it loads without pickle. Writes are atomic: a
 temporary file beside the target is written, fsynced and renamed over it, so a crash leaves
 either the old file or the new one, never a partial file.
@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from fleetrl.buffer.transitions import ACTOR_EXPERT, SOURCE_DEMO, ChunkBuilder, chunk_len, concat_chunks, with_default_fields
 from fleetrl.core.errors import FleetrlError
 from fleetrl.core.files import fsync_dir
+from fleetrl.core.transitions import chunk_len, with_default_fields
 
 META_KEY = "__meta__"
 FORMAT = "fleetrl-demos"
@@ -98,72 +98,3 @@ def load_demos(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]
     except ValueError as err:
         raise DemoFileError(str(err)) from None
     return arrays, meta
-
-
-def _expert_episode(env, expert, builder: ChunkBuilder, seed: int) -> tuple[list[dict], bool]:
-    """Run one episode under `expert`; returns its chunks and whether it succeeded."""
-    obs, _ = env.reset(seed=seed)
-    chunks, success, done = [], False, False
-    while not done:
-        action = np.clip(expert.act(env.unwrapped.last_observation), -1.0, 1.0).astype(np.float32)
-        next_obs, reward, terminated, truncated, info = env.step(action)
-        success = bool(info.get("success", False))
-        builder.append(obs, action, reward, next_obs, terminated, truncated,
-                       policy_version=-1, robot=0, source=SOURCE_DEMO, actor=ACTOR_EXPERT, success=success)
-        while (chunk := builder.pop_chunk()) is not None:
-            chunks.append(chunk)
-        done = terminated or truncated
-        obs = next_obs
-    last = builder.flush()
-    if last is not None:
-        chunks.append(last)
-    return chunks, success
-
-
-def record_expert_demos(
-    env_id: str,
-    env_kwargs: Mapping[str, Any],
-    episodes: int,
-    seed: int,
-    only_successes: bool = True,
-    env=None,
-) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Run the task's scripted expert for `episodes` episodes (seeds seed, seed+1, ...), in `env`
-    when given (it is closed afterwards), else in `gym.make(env_id, **env_kwargs)`.
-
-    Transitions are stored with source=SOURCE_DEMO, policy_version=-1 and robot=0. With
-    `only_successes`, failed episodes are dropped. meta: env_id, env_kwargs, seed, "attempted"
-    (episodes run), "episodes" (episodes kept), "successes" (kept episodes that succeeded),
-    "transitions". Raises ValueError when no episode was kept.
-    """
-    import gymnasium as gym
-
-    import fleetrl.envs  # noqa: F401  (registers the environment ids)
-    from fleetrl.envs.experts import expert_for
-
-    env = gym.make(env_id, **dict(env_kwargs)) if env is None else env  # `env`: one with the run's rewards
-    try:
-        expert = expert_for(env)
-        builder = ChunkBuilder(env.observation_space, chunk_size=64)
-        kept, successes = [], 0
-        for episode in range(episodes):
-            chunks, success = _expert_episode(env, expert, builder, seed + episode)
-            if success or not only_successes:
-                kept.extend(chunks)
-                successes += int(success)
-    finally:
-        env.close()
-    episodes_kept = successes if only_successes else episodes
-    if not kept:
-        raise ValueError(f"{env_id}: the expert succeeded in none of {episodes} episodes")
-    chunk = concat_chunks(kept)
-    meta = {
-        "env_id": env_id,
-        "env_kwargs": dict(env_kwargs),
-        "seed": seed,
-        "attempted": episodes,
-        "episodes": episodes_kept,
-        "successes": successes,
-        "transitions": chunk_len(chunk),
-    }
-    return chunk, meta

@@ -50,7 +50,7 @@ class IndexedRecord:
     length: int  # payload bytes (the 24-byte header comes before them)
     crc: int
     n: int
-    sources: bytes  # n bytes: who acted in each transition (SOURCE_* of fleetrl.buffer.transitions)
+    sources: bytes  # n bytes: who acted in each transition (SOURCE_* of fleetrl.core.transitions)
     episode_ends: int  # transitions in the record that end an episode (terminated or truncated)
     committed_at: float = 0.0
 

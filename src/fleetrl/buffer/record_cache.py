@@ -4,7 +4,7 @@
     cache.put(key, chunk)          # evicts the oldest entries until it fits
     chunk = cache.get(key)         # None on a miss; a hit refreshes nothing (see below)
 
-The cache of `PersistentReplay`'s mode "exact" (mode "hot" keeps its records in a `HotSlab`).
+The memory of cache mode "exact" (`hot_stores.ExactCacheStore`; mode "hot" keeps its records in a `HotSlab`).
 Eviction is by insertion order, not by last use, like the slab's. Thread-safe.
 """
 

@@ -5,7 +5,9 @@
     batch = buffer.sample(256)                               # from the learner thread
 
 The in-memory replay (config `buffer.storage: memory`); `fleetrl.buffer.persistent` is the one
-on disk. `fleetrl.buffer.build.build_replay` makes either from a run config.
+on disk, composed of the same kinds of parts. `fleetrl.buffer.build.build_replay` makes either
+from a run config. Nothing here outlives the process: a transition counts as acknowledged once
+`add` returns, and `refresh`, `flush` and `close` have nothing to do.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from fleetrl.buffer.samplers import MixedSampler, UniformSampler
+from fleetrl.buffer.samplers import Sampler, UniformSampler
 from fleetrl.buffer.storage import ArrayStorage
-from fleetrl.buffer.transitions import chunk_len, concat_chunks, unflatten
 from fleetrl.core.interfaces import Buffer
+from fleetrl.core.transitions import chunk_len, concat_chunks, unflatten
 
 
 class ReplayBuffer(Buffer):
@@ -32,7 +34,7 @@ class ReplayBuffer(Buffer):
     def __init__(
         self,
         storage: ArrayStorage,
-        sampler: UniformSampler | MixedSampler | None = None,
+        sampler: Sampler | None = None,
         demo_storage: ArrayStorage | None = None,
     ) -> None:
         self.storage = storage
@@ -83,6 +85,28 @@ class ReplayBuffer(Buffer):
     @property
     def num_demos(self) -> int:
         return 0 if self.demo_storage is None else len(self.demo_storage)
+
+    @property
+    def sampleable(self) -> int:
+        """`num_demos` when the sampler draws demonstrations only, else `len`."""
+        return self.num_demos if self.sampler.demo_only else len(self)
+
+    @property
+    def acknowledged(self) -> int:
+        """Online transitions ever added (overwritten ones included); lost at exit all the same."""
+        return self.transitions_added
+
+    def refresh(self) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def stats(self) -> dict[str, float]:
+        return {"buffer_transitions": float(self.acknowledged), "buffer_sampleable": float(len(self))}
+
+    def close(self) -> None:
+        pass
 
     def state_dict(self) -> dict:
         with self._lock:

@@ -3,17 +3,37 @@
 A sampler sees only sizes, never arrays: `sample(sizes, batch_size)` takes the number of
 transitions in each storage of a buffer (online first, then demonstrations) and returns one array
 of slot indices per storage, together `batch_size` long. Indices are drawn with replacement.
+
+Both replays use them: `ReplayBuffer` with its two array storages, `PersistentReplay` with the
+two streams of its catalog. The persistent one asks `MixedSampler` for the split and the draw
+separately (`sample` is `draw(split(...))`), because with its hot set it splits a batch by
+everything stored but draws only among the records in memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 
 
+class Sampler(Protocol):
+    """What a replay asks of its sampler (see the module docstring)."""
+
+    demo_only: bool  # every batch from the demonstration stream: what a replay can sample is num_demos
+
+    def sample(self, sizes: Sequence[int], batch_size: int) -> list[np.ndarray]: ...
+
+    def state_dict(self) -> dict: ...
+
+    def load_state_dict(self, state: Mapping) -> None: ...
+
+
 class UniformSampler:
     """Every stored transition equally likely, whichever storage holds it (demos count like the rest)."""
+
+    demo_only = False
 
     def __init__(self, seed: int = 0) -> None:
         self.rng = np.random.default_rng(seed)
@@ -46,14 +66,23 @@ class MixedSampler:
         self.demo_ratio = checked_demo_ratio(demo_ratio)
         self.rng = np.random.default_rng(seed)
 
+    @property
+    def demo_only(self) -> bool:
+        """True at demo_ratio 1.0: batches never hold online transitions."""
+        return self.demo_ratio == 1.0
+
     def split(self, online: int, demo: int, batch_size: int) -> tuple[int, int]:
         """How many of a batch come from (online, demo) storage."""
         return mixed_split(self.demo_ratio, online, demo, batch_size)
 
+    def draw(self, counts: Sequence[int], sizes: Sequence[int]) -> list[np.ndarray]:
+        """`counts[s]` indices drawn uniformly from [0, sizes[s]) for each storage s (a storage
+        asked for none may be empty)."""
+        return [self.rng.integers(0, max(size, 1), size=count) for size, count in zip(sizes, counts)]
+
     def sample(self, sizes: Sequence[int], batch_size: int) -> list[np.ndarray]:
         online, demo = (list(sizes) + [0])[:2]
-        counts = self.split(online, demo, batch_size)
-        return [self.rng.integers(0, max(size, 1), size=count) for size, count in zip((online, demo), counts)]
+        return self.draw(self.split(online, demo, batch_size), (online, demo))
 
     def state_dict(self) -> dict:
         return {"rng": self.rng.bit_generator.state}

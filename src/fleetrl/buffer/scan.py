@@ -18,7 +18,7 @@ from fleetrl.buffer.index import IndexedRecord
 from fleetrl.buffer.segment import CorruptRecord
 from fleetrl.buffer.shard_layout import find_shards
 from fleetrl.buffer.shard_reader import ShardReader
-from fleetrl.buffer.transitions import concat_chunks
+from fleetrl.core.transitions import concat_chunks
 
 log = logging.getLogger(__name__)
 

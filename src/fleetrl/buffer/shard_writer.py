@@ -1,6 +1,6 @@
 """The one writer of a shard: appends chunks to segments and acknowledges them once durable.
 
-    writer = ShardWriter(root / "shards" / "learner", Durability("group", group_commit_ms=50))
+    writer = ShardWriter(root / "shards" / "learner", DurabilityConfig(mode="group", group_commit_ms=50))
     record_id = writer.add(chunk)                  # written; acknowledged at the next group commit
     writer.add(chunk, wait=True)                   # returns once acknowledged (fsynced and indexed)
     writer.acknowledged_transitions                # what survives kill -9 from now on
@@ -8,7 +8,10 @@
 
 A record is acknowledged when its segment bytes have been fsynced and its index row committed,
 in that order; only acknowledged records are visible to readers, so no reader ever sees a record
-that a crash could take back. Opening a writer takes the shard's lock and runs crash recovery
+that a crash could take back. When that happens is the `DurabilityConfig` (config
+`buffer.durability`): "chunk" fsyncs every add before it returns; "episode" commits when a chunk
+ends an episode, and at least every `group_commit_ms`; "group" commits everything written in each
+`group_commit_ms` window. Opening a writer takes the shard's lock and runs crash recovery
 (`fleetrl.buffer.recovery`), then starts a new segment.
 """
 
@@ -19,39 +22,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from fleetrl.buffer.codec import encode_chunk
+from fleetrl.buffer.config import DurabilityConfig
 from fleetrl.buffer.index import IndexedRecord, ShardIndex
 from fleetrl.buffer.recovery import RecoveryReport, recover_shard
 from fleetrl.buffer.segment import SegmentAppender
 from fleetrl.buffer.shard_layout import INDEX_FILE, SEGMENTS_DIR, WriterLock, segment_files, segment_path
 
 log = logging.getLogger(__name__)
-
-DURABILITY_MODES = ("chunk", "episode", "group")
-
-
-@dataclass(frozen=True)
-class Durability:
-    """When writes become durable (and so acknowledged).
-
-    mode "chunk":   every add is fsynced before it returns (safest, one fsync per chunk);
-    mode "episode": a commit when a chunk ends an episode, and at least every `group_commit_ms`;
-    mode "group":   one commit for everything written in each `group_commit_ms` window.
-    """
-
-    mode: str = "group"
-    group_commit_ms: float = 50.0
-
-    def __post_init__(self) -> None:
-        if self.mode not in DURABILITY_MODES:
-            raise ValueError(f"durability mode must be one of {DURABILITY_MODES}, got {self.mode!r}")
-        if self.group_commit_ms <= 0:
-            raise ValueError(f"group_commit_ms must be positive, got {self.group_commit_ms}")
 
 
 def chunk_layout(chunk: Mapping[str, np.ndarray]) -> dict[str, list]:
@@ -65,20 +47,22 @@ CommitListener = Callable[[list[tuple[IndexedRecord, Mapping[str, np.ndarray]]]]
 class ShardWriter:
     """Owns shard folder `path` for writing (created if needed). ShardBusy if another process has it.
 
-    `on_commit`, if given, is called from the committing thread with the (record, chunk) pairs
-    just acknowledged, so an in-process reader can use the arrays without reading them back.
-    `add` may be called from one thread at a time; commits may come from a background thread.
+    `durability` None: group commits every 50 ms. `on_commit`, if given, is called from the
+    committing thread with the (record, chunk) pairs just acknowledged, so an in-process reader
+    can use the arrays without reading them back. `add` may be called from one thread at a time;
+    commits may come from a background thread.
     """
 
     def __init__(
         self,
         path: Path,
-        durability: Durability = Durability(),
+        durability: DurabilityConfig | None = None,
         compression: str = "lz4",
         segment_bytes: int = 256 << 20,
         on_commit: CommitListener | None = None,
     ) -> None:
-        self.path, self.durability, self.compression = Path(path), durability, compression
+        self.path, self.compression = Path(path), compression
+        self.durability = durability or DurabilityConfig()
         self.segment_bytes, self.on_commit = segment_bytes, on_commit
         (self.path / SEGMENTS_DIR).mkdir(parents=True, exist_ok=True)
         self._lock_file = WriterLock(self.path)
@@ -108,7 +92,7 @@ class ShardWriter:
         self._closed = False
         self._stop = threading.Event()
         self._committer = None
-        if durability.mode != "chunk":
+        if self.durability.mode != "chunk":
             self._committer = threading.Thread(target=self._commit_loop, name="buffer-group-commit", daemon=True)
             self._committer.start()
 

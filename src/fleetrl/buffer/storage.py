@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from fleetrl.buffer.transitions import chunk_len, unflatten
+from fleetrl.core.transitions import chunk_len, unflatten
 
 
 class RingWriter:
@@ -70,7 +70,7 @@ class ArrayStorage:
     """Up to `capacity` transitions in preallocated numpy arrays (a ring; the oldest are overwritten).
 
         storage = ArrayStorage(100_000)
-        storage.add(chunk)                       # chunk format of `fleetrl.buffer.transitions`
+        storage.add(chunk)                       # chunk format of `fleetrl.core.transitions`
         batch = storage.get(np.array([0, 5]))    # {"obs": ..., "next_obs": ..., "action": ..., ...}
 
     The arrays are created from the first chunk's keys, dtypes and shapes; later chunks must have

@@ -34,8 +34,8 @@ from fleetrl.buffer.shard_layout import (
     is_shard,
     segment_files,
 )
-from fleetrl.buffer.shard_writer import Durability, ShardWriter
-from fleetrl.buffer.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, SOURCE_ONLINE, concat_chunks
+from fleetrl.buffer.shard_writer import ShardWriter
+from fleetrl.core.transitions import SOURCE_DEMO, SOURCE_INTERVENTION, SOURCE_ONLINE, concat_chunks
 
 SOURCE_NAMES = {SOURCE_ONLINE: "online", SOURCE_DEMO: "demo", SOURCE_INTERVENTION: "intervention"}
 MERGED_PREFIX = "merged-"
@@ -248,7 +248,7 @@ def merge_buffers(out: Path, sources: list[Path]) -> dict:
     _check_merge(out, sources)
     shard = _claim_shard(out)
     tallies = []
-    with ShardWriter(shard, Durability("group")) as writer:
+    with ShardWriter(shard) as writer:  # group commits
         for source in sources:
             tally = _Tally(str(source))
             tallies.append(tally)

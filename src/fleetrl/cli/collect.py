@@ -20,8 +20,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from fleetrl.cli.arguments import positive_int
+from fleetrl.core.arguments import positive_int
 from fleetrl.core.errors import ConfigError
+from fleetrl.hardware.teleop.registry import TELEOP_KINDS
 
 
 def register(subparsers) -> None:
@@ -33,14 +34,14 @@ def register(subparsers) -> None:
     parser.add_argument("--episodes", type=positive_int, default=20, help="episodes to run (default 20)")
     parser.add_argument("--out", type=Path, required=True, help="an .npz file, or a buffer folder (a new shard demos-<k>)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
-    parser.add_argument("--device", choices=("expert", "keyboard", "gamepad", "spacemouse"), default="expert",
+    parser.add_argument("--device", choices=("expert", *sorted(TELEOP_KINDS)), default="expert",
                         help="who demonstrates: the task's scripted expert (default) or a person at a teleop device")
     parser.add_argument("--keep-failures", action="store_true", help="keep episodes that did not succeed, labelled so")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from fleetrl.buffer.demos import record_expert_demos
+    from fleetrl.envs.demonstrations import record_expert_demos
     from fleetrl.runtime.config import load_run_config
 
     config = load_run_config(args.config)
@@ -106,10 +107,11 @@ def _record_with_device(config, kwargs: dict, args: argparse.Namespace, console:
 
 def _write(out: Path, chunks: list[dict], meta: dict) -> Path:
     """An .npz file at `out`, or a new shard demos-<k> of the buffer folder `out`."""
+    from fleetrl.buffer.config import DurabilityConfig
     from fleetrl.buffer.demos import save_demos
     from fleetrl.buffer.shard_layout import SHARDS_DIR
-    from fleetrl.buffer.shard_writer import Durability, ShardWriter
-    from fleetrl.buffer.transitions import concat_chunks
+    from fleetrl.buffer.shard_writer import ShardWriter
+    from fleetrl.core.transitions import concat_chunks
 
     if out.suffix == ".npz":
         return save_demos(out, concat_chunks(chunks), meta)
@@ -117,7 +119,7 @@ def _write(out: Path, chunks: list[dict], meta: dict) -> Path:
     while (out / SHARDS_DIR / f"demos-{k}").exists():
         k += 1
     shard = out / SHARDS_DIR / f"demos-{k}"
-    with ShardWriter(shard, Durability("episode")) as writer:
+    with ShardWriter(shard, DurabilityConfig(mode="episode")) as writer:
         for chunk in chunks:
             writer.add(chunk)
     return shard

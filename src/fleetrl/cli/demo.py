@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fleetrl.cli.arguments import positive_int
-from fleetrl.envs.factory import SIM_ROBOTS
+from fleetrl.core.arguments import positive_int
 from fleetrl.envs.tasks import TASKS
+from fleetrl.hardware.registry import simulated_robot_type, simulated_robot_types
 
 
 def register(subparsers) -> None:
@@ -25,7 +25,8 @@ def register(subparsers) -> None:
     parser.add_argument("--out", type=Path, default=None, help="results folder (default runs/demo-<timestamp>)")
     parser.add_argument("--seconds", type=positive_int, default=None, help="learning: wall-time budget (default 240)")
     parser.add_argument("--scripted", action="store_true", help="scripted experts instead of learning")
-    parser.add_argument("--robots", nargs="+", choices=SIM_ROBOTS, default=list(SIM_ROBOTS), help="scripted: robots")
+    parser.add_argument("--robots", nargs="+", type=simulated_robot_type, default=None,
+                        help="scripted: simulated robot types (default: every registered one)")
     parser.add_argument("--tasks", nargs="+", choices=sorted(TASKS), default=sorted(TASKS), help="scripted: tasks")
     parser.add_argument("--episodes", type=positive_int, default=3, help="scripted: episodes per robot and task")
     parser.add_argument("--unpaced", action="store_true", help="scripted: run as fast as possible instead of 10 Hz")
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if args.scripted:
         from fleetrl.demo.scripted import run_scripted
 
+        args.robots = args.robots or list(simulated_robot_types())
         return run_scripted(args)
     from fleetrl.demo.learning import run_learning
 

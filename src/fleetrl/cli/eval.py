@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from fleetrl.cli.arguments import positive_int
+from fleetrl.core.arguments import positive_int
 
 
 def register(subparsers) -> None:

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from fleetrl.cli.arguments import positive_int
+from fleetrl.core.arguments import positive_int
 from fleetrl.core.errors import ConfigError, FleetrlError
 
 
@@ -111,11 +111,10 @@ def _print(result: dict, title: str, as_json: bool) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    import torch
     from rich.console import Console
 
     from fleetrl.rewards.train_classifier import load_labelled_frames, train_classifier
-
-    import torch
 
     torch.set_num_threads(args.threads)
     console = Console(stderr=True)

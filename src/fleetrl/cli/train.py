@@ -69,7 +69,8 @@ def _train(config, run_dir, args) -> int:
     runner = AsyncRun(trainer) if config.runtime.mode == "async" else SyncRun(trainer)
     try:
         with LiveProgress(config.runtime.total_env_steps, config.runtime.max_wall_time_s, trainer.worker_names,
-                          log_every_s=config.runtime.log_every_s, console=console) as progress:
+                          log_every_s=config.runtime.log_every_s, console=console,
+                          metric_names=config.algorithm.needs().metric_names) as progress:
             code = runner.run(progress)
     finally:
         trainer.shutdown()

@@ -17,7 +17,7 @@ from ray.exceptions import GetTimeoutError, RayActorError, RayError
 
 from fleetrl.comm.weights import payload_to_weights
 from fleetrl.core.errors import ChannelTimeout, WorkerFailure
-from fleetrl.runtime.hub import Control, WorkerStats
+from fleetrl.core.messages import Control, WorkerStats
 
 
 def _get(ref, timeout_s: float, what: str):

@@ -1,11 +1,8 @@
 """Versioned policy weights, latest wins: a scheme that decides what to send, a transport that moves it.
 
-    store = LocalWeightStore()                       # transport (a Ray one keeps payloads in its object store)
-    publisher = WeightPublisher(store, dtype="float16")
+    publisher = WeightPublisher(links, dtype="float16")       # links: the transport (Ray's object store)
     version = publisher.publish(algorithm.policy_weights())          # learner
-    found = store.latest(newer_than=policy.version)                  # inference worker, never blocks
-    if found is not None:
-        policy.load_weights(found[1], found[0])
+    policy.load_weights(payload_to_weights(payload), version)        # inference worker
 
 The payload is plain numpy (optionally float16 to halve the bytes) so that it crosses any
 transport without torch pickles; `payload_to_weights` turns it back into the CPU tensors,
@@ -15,17 +12,12 @@ a consumer that falls behind skips versions instead of queueing them.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-
-from fleetrl.core.errors import ChannelTimeout
-from fleetrl.core.interfaces import WeightSource
 
 WIRE_DTYPES = {None: None, "float32": np.float32, "float16": np.float16}
 
@@ -81,62 +73,12 @@ def payload_to_weights(payload: WeightPayload) -> dict[str, Any]:
     return _from_wire(payload.arrays, payload.dtypes)
 
 
-class LocalWeightStore(WeightSource):
-    """The in-process transport: holds the newest (version, payload); thread-safe.
-
-    `publish` ignores a version not newer than the one held (latest wins). `latest` never blocks;
-    `wait_newer` blocks up to a deadline. Both decode to tensors; `latest_payload` does not.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._version = -1
-        self._payload: WeightPayload | None = None
-
-    def publish(self, version: int, payload: WeightPayload) -> bool:
-        """Offer `payload` as `version`; True if it became the newest."""
-        with self._cond:
-            if version <= self._version:
-                return False
-            self._version, self._payload = version, payload
-            self._cond.notify_all()
-            return True
-
-    @property
-    def version(self) -> int:
-        """The newest version held (-1 before the first publish)."""
-        return self._version
-
-    def latest_payload(self, newer_than: int) -> tuple[int, WeightPayload] | None:
-        """(version, payload) if newer than `newer_than`, else None. Never blocks."""
-        with self._cond:
-            if self._payload is None or self._version <= newer_than:
-                return None
-            return self._version, self._payload
-
-    def latest(self, newer_than: int) -> tuple[int, dict] | None:
-        found = self.latest_payload(newer_than)
-        return None if found is None else (found[0], payload_to_weights(found[1]))
-
-    def wait_newer(self, newer_than: int, timeout_s: float) -> tuple[int, dict]:
-        """Wait for a version newer than `newer_than`; ChannelTimeout when none came by the deadline."""
-        deadline = time.monotonic() + timeout_s
-        with self._cond:
-            while self._payload is None or self._version <= newer_than:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise ChannelTimeout(f"no weights newer than version {newer_than} within {timeout_s:.3g} s")
-                self._cond.wait(remaining)
-            version, payload = self._version, self._payload
-        return version, payload_to_weights(payload)
-
-
 class WeightPublisher:
     """The scheme: turns `Algorithm.policy_weights()` into payloads with increasing versions.
 
     Versions start at 1 (0 is a policy's initial weights). `dtype="float16"` halves the bytes of
     floating tensors; `payload_to_weights` restores their dtype. `transport` is anything with
-    `publish(version, payload)` (`LocalWeightStore`, or a Ray-backed store).
+    `publish(version, payload)` (the learner's `LearnerLinks`).
     """
 
     def __init__(self, transport, dtype: str | None = None) -> None:

@@ -8,17 +8,28 @@ from fleetrl.core.errors import (
     UnsafeActionError,
     WorkerFailure,
 )
-from fleetrl.core.interfaces import Algorithm, Buffer, Channel, Policy, Robot, WeightSource
+from fleetrl.core.interfaces import (
+    Algorithm,
+    AlgorithmNeeds,
+    Buffer,
+    EnvLinks,
+    LearnerLinks,
+    Policy,
+    Robot,
+    TrainablePolicy,
+)
 from fleetrl.core.types import ACTION_DIM, CameraSpec, Health, Observation, RobotSpec
 
 __all__ = [
     "ACTION_DIM",
     "Algorithm",
+    "AlgorithmNeeds",
     "Buffer",
-    "Channel",
+    "EnvLinks",
+    "LearnerLinks",
     "ChannelTimeout",
     "Policy",
-    "WeightSource",
+    "TrainablePolicy",
     "WorkerFailure",
     "CameraSpec",
     "ConfigError",

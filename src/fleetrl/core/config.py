@@ -60,3 +60,17 @@ def validate(model: type[M], data: Any, where: str = "") -> M:
             message = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
             lines.append(f"{key}: {message}")
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines)) from None
+
+
+def import_modules(modules: list[str], key: str) -> None:
+    """Import each module named (a user's plugins register their kinds on import); ConfigError
+    naming `key` and the module when one cannot be imported."""
+    import importlib
+
+    for module in modules:
+        if not isinstance(module, str):
+            raise ConfigError(f"{key}: expected module names, got {module!r}")
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise ConfigError(f"{key}: cannot import {module!r}: {err}") from None

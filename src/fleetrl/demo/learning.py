@@ -37,7 +37,8 @@ def run_learning(args: argparse.Namespace) -> int:
     trainer = Trainer(config, run_dir, console=console)
     try:
         with LiveProgress(config.runtime.total_env_steps, config.runtime.max_wall_time_s, trainer.worker_names,
-                          log_every_s=config.runtime.log_every_s, console=console) as progress:
+                          log_every_s=config.runtime.log_every_s, console=console,
+                          metric_names=config.algorithm.needs().metric_names) as progress:
             code = AsyncRun(trainer).run(progress)
     finally:
         trainer.shutdown()

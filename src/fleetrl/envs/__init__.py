@@ -13,7 +13,8 @@ from fleetrl.envs.factory import make_task_env
 from fleetrl.envs.robot_env import RobotEnv
 from fleetrl.envs.tasks import TASKS
 
-ENV_IDS = {"fleetrl/PickCube-v0": "pick_cube", "fleetrl/PegInsertion-v0": "peg_insertion"}
+# One id per task, named after its class: a new task is one line in `fleetrl.envs.tasks.TASKS`.
+ENV_IDS = {f"fleetrl/{task.__name__}-v0": name for name, task in TASKS.items()}
 
 for _env_id, _task in ENV_IDS.items():
     if _env_id not in registry:

@@ -9,9 +9,8 @@ from fleetrl.core.errors import ConfigError
 from fleetrl.core.interfaces import Robot
 from fleetrl.envs.robot_env import RobotEnv
 from fleetrl.envs.tasks import TASKS
-from fleetrl.hardware.registry import ROBOT_TYPES, make_robot
+from fleetrl.hardware.registry import is_simulated, make_robot, simulated_robot_types
 
-SIM_ROBOTS = ("sim_panda", "sim_arx")
 TOKEN_ENV = "FLEETRL_ROBOT_TOKEN"
 
 
@@ -37,16 +36,17 @@ def build_robot(
     timeout_s: float = 5.0,
 ) -> Robot:
     """A robot for a task: a simulated type name, a robot-server "host:port", a config mapping,
-    or an existing `Robot` (used as it is). Simulated robots are built with the task's scene."""
+    or an existing `Robot` (used as it is). Simulated robots (`is_simulated`) are built with the
+    task's scene and the cameras `obs_mode` needs."""
     if isinstance(robot, Robot):
         return robot
     if isinstance(robot, dict):
         config = dict(robot)
-        if config.get("type") in SIM_ROBOTS:
+        if is_simulated(str(config.get("type"))):
             config.setdefault("scene", scene)
             config.setdefault("cameras", _sim_cameras(obs_mode, render_mode, image_size))
         return make_robot(config, where="robot")
-    if robot in SIM_ROBOTS:
+    if is_simulated(robot):
         config = {"type": robot, "scene": scene, "paced": paced,
                   "cameras": _sim_cameras(obs_mode, render_mode, image_size)}
         return make_robot(config, where="robot")
@@ -56,8 +56,8 @@ def build_robot(
             raise ConfigError(f"robot {robot!r} is a robot server: pass token= or set {TOKEN_ENV}")
         config = {"type": "remote", "address": robot, "token": token, "timeout_s": timeout_s}
         return make_robot(config, where="robot")
-    known = ", ".join(t for t in sorted(ROBOT_TYPES) if t != "remote")
-    raise ConfigError(f"robot: {robot!r} is neither a robot type ({known}) nor a server 'host:port'")
+    known = ", ".join(simulated_robot_types())
+    raise ConfigError(f"robot: {robot!r} is neither a simulated robot type ({known}), a robot config mapping nor a server 'host:port'")
 
 
 def make_task_env(
@@ -79,7 +79,7 @@ def make_task_env(
         raise ConfigError(f"task: unknown task {task!r}; known tasks: {', '.join(sorted(TASKS))}")
     task_obj = TASKS[task]()
     built = build_robot(robot, task_obj.scene, obs_mode, render_mode, image_size, paced, token, timeout_s)
-    if built.spec.kind in SIM_ROBOTS or built.spec.scene:
+    if is_simulated(built.spec.kind) or built.spec.scene:
         if built.spec.scene != task_obj.scene:
             raise ConfigError(
                 f"robot {built.spec.name!r} has scene {built.spec.scene!r} but task {task!r} needs "

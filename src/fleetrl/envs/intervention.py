@@ -1,6 +1,7 @@
 """Interventions: a teleoperator (a person, or the scripted expert playing one) takes over.
 
-    env = InterventionWrapper(make_task_env(...), ExpertOperator.for_env(env, TakeoverRule("divergence")))
+    env = make_task_env("pick_cube", "sim_panda")
+    env = InterventionWrapper(env, ExpertOperator(env, TakeoverRule(kind="divergence"), hold_steps=10))
     obs, reward, terminated, truncated, info = env.step(policy_action)
     info["actor"]              ACTOR_POLICY, ACTOR_HUMAN or ACTOR_EXPERT: who chose the executed action
     info["intervened"]         True when the operator had control this step
@@ -11,46 +12,17 @@
 The wrapper sits between the policy and the robot, so whatever acts (policy or person) goes
 through the same env, the same safety limits and the same recording. Control, once taken, is held
 for at least `hold_steps` steps (the hold time of the reference's interventions), then the rule
-decides again.
+decides again. The run config's `intervention` section (`InterventionConfig`, in
+`fleetrl.envs.intervention_config`) says which operator and rule a run uses.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import gymnasium as gym
 import numpy as np
 
-from fleetrl.buffer.transitions import ACTOR_EXPERT, ACTOR_HUMAN, ACTOR_POLICY
-
-TAKEOVER_RULES = ("divergence", "going_wrong", "fixed_rate", "never")
-
-
-@dataclass(frozen=True)
-class TakeoverRule:
-    """When the scripted expert takes control.
-
-    "divergence":  the policy's action differs from the expert's by more than `threshold`
-                   (largest absolute difference over action components, actions in [-1, 1]);
-    "going_wrong": the task's progress (its shaped reward, in [0, 1]) has not improved by
-                   `min_progress` over the last `patience` steps, or fell `threshold` below the
-                   episode's best;
-    "fixed_rate":  on any step with probability `rate`;
-    "never":       the expert only watches (interventions off, recording unchanged).
-    """
-
-    kind: str = "divergence"
-    threshold: float = 0.5
-    patience: int = 15
-    min_progress: float = 0.01
-    rate: float = 0.02
-    hold_steps: int = 10
-
-    def __post_init__(self) -> None:
-        if self.kind not in TAKEOVER_RULES:
-            raise ValueError(f"takeover rule must be one of {TAKEOVER_RULES}, got {self.kind!r}")
-        if self.hold_steps < 1:
-            raise ValueError(f"hold_steps must be at least 1, got {self.hold_steps}")
+from fleetrl.core.transitions import ACTOR_EXPERT, ACTOR_HUMAN, ACTOR_POLICY
+from fleetrl.envs.intervention_config import TakeoverRule
 
 
 class Operator:
@@ -67,14 +39,15 @@ class Operator:
 
 
 class ExpertOperator(Operator):
-    """The scripted expert of a fleetrl task, taking over by `rule` (seeded, so runs repeat)."""
+    """The scripted expert of a fleetrl task, taking over by `rule` (seeded, so runs repeat) and
+    keeping control for `hold_steps` steps at least."""
 
     actor = ACTOR_EXPERT
 
-    def __init__(self, env: gym.Env, rule: TakeoverRule, seed: int = 0) -> None:
+    def __init__(self, env: gym.Env, rule: TakeoverRule, seed: int = 0, hold_steps: int = 10) -> None:
         from fleetrl.envs.experts import expert_for
 
-        self.env, self.rule = env.unwrapped, rule
+        self.env, self.rule, self.hold_steps = env.unwrapped, rule, hold_steps
         self.expert = expert_for(self.env)
         self._rng = np.random.default_rng(seed)
         self.reset()
@@ -109,7 +82,7 @@ class ExpertOperator(Operator):
             self._hold -= 1
             return True, expert_action
         if self._triggered(np.asarray(policy_action, dtype=np.float32), expert_action):
-            self._hold = self.rule.hold_steps - 1
+            self._hold = self.hold_steps - 1
             self._progress.clear()  # judge the policy afresh once control comes back
             return True, expert_action
         return False, expert_action

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fleetrl.core.types import Observation
+from fleetrl.envs.success import episode_success
 
 
 @dataclass
@@ -38,7 +39,7 @@ def run_episode(
         _, reward, terminated, truncated, info = env.step(choose_action(inner.last_observation))
         steps += 1
         total += float(reward)
-        success = bool(info["success"])
+        success = episode_success(info)
         done = terminated or truncated
         if on_step is not None:
             on_step(steps, inner.last_observation)

@@ -36,6 +36,27 @@ def robot_class(type_name: str) -> type:
     return getattr(importlib.import_module(module_name), class_name)
 
 
+def is_simulated(type_name: str) -> bool:
+    """Whether robot type `type_name` is simulated (its config class says so, `RobotConfig.simulated`);
+    False for a name that is not registered. Imports that type's class only (MuJoCo for a simulated one)."""
+    return type_name in ROBOT_TYPES and bool(robot_class(type_name).config_class.simulated)
+
+
+def simulated_robot_types() -> tuple[str, ...]:
+    """The registered robot types that are simulated, sorted. It asks every registered class, so it
+    imports each robot module (not a driver's library, which loads on connect): call it when the
+    list is needed, not at import time."""
+    return tuple(name for name in sorted(ROBOT_TYPES) if is_simulated(name))
+
+
+def simulated_robot_type(type_name: str) -> str:
+    """`type_name` when it is a simulated robot type, else ValueError (an argparse `type=`: the type
+    is checked when it is given, so a command's parser is built without importing any robot)."""
+    if not is_simulated(type_name):
+        raise ValueError(f"{type_name!r} is not a simulated robot type")
+    return type_name
+
+
 def parse_robot_config(data: Any, where: str = "robot") -> RobotConfig:
     """Validate one robot's config mapping into its type's config class; errors name the key."""
     if not isinstance(data, dict):

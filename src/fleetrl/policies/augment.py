@@ -34,3 +34,14 @@ def random_shift(images: torch.Tensor, pad: int, generator: torch.Generator | No
     # windows[n, i, j] is the (H, W, C) crop of image n whose top-left corner is (i, j).
     windows = padded.as_strided((b, 2 * pad + 1, 2 * pad + 1, h, w, c), (sb, sh, sw, sh, sw, sc))
     return windows[torch.arange(b, device=images.device), corner[0], corner[1]]
+
+
+def augment_images(obs, image_keys: tuple[str, ...], pad: int, generator: torch.Generator | None = None):
+    """`obs` with a random shift applied to each camera frame named in `image_keys` (a new dict; the
+    input is not changed); vector observations and `pad=0` pass through unchanged."""
+    if pad == 0 or not image_keys or not isinstance(obs, dict):
+        return obs
+    obs = dict(obs)
+    for key in image_keys:
+        obs[key] = random_shift(obs[key], pad, generator)
+    return obs

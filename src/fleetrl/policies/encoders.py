@@ -60,7 +60,9 @@ class ObservationEncoder(nn.Module):
     key (sorted by name; each camera has its own weights, as wrist and scene views differ).
     """
 
-    def __init__(self, observation_space: gym.spaces.Space, channels: Sequence[int] = (), strides: Sequence[int] = (), latent_dim: int = 50) -> None:
+    def __init__(
+        self, observation_space: gym.spaces.Space, channels: Sequence[int] = (), strides: Sequence[int] = (), latent_dim: int = 50
+    ) -> None:
         super().__init__()
         self.vector_keys: list[str] = []
         self.image_keys: list[str] = []

@@ -1,4 +1,7 @@
-"""The policy that ships to inference workers: an observation encoder and a tanh-Gaussian actor."""
+"""The tanh-Gaussian policy (`policy.type` mlp or cnn): an observation encoder and a tanh-Gaussian actor.
+
+It ships to inference workers (`Policy`) and is what SAC and HG-DAgger train (`TrainablePolicy`).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from fleetrl.core.interfaces import Policy
-from fleetrl.policies.actor import TanhGaussianActor
-from fleetrl.policies.config import PolicyConfig
+from fleetrl.core.interfaces import TrainablePolicy
+from fleetrl.policies.actor import TanhGaussianActor, tanh_gaussian_log_prob
+from fleetrl.policies.config import GaussianPolicyConfig
 from fleetrl.policies.encoders import ObservationEncoder, is_image_space, is_vector_space
+from fleetrl.policies.obs import obs_to_tensors
+
+_EDGE = 1.0 - 1e-4  # atanh(+-1) is infinite: actions on the bound are pulled just inside
 
 
-class TorchPolicy(nn.Module, Policy):
+class TorchPolicy(nn.Module, TrainablePolicy):
     """`encoder` (observation -> features) then `actor` (features -> action in [-1, 1]).
 
     `act`/`act_batch` take numpy observations as the environment gives them (float32 vectors,
@@ -33,22 +39,53 @@ class TorchPolicy(nn.Module, Policy):
     def device(self) -> torch.device:
         return next(self.actor.parameters()).device
 
-    def to_tensor(self, obs) -> torch.Tensor | dict[str, torch.Tensor]:
+    @property
+    def feature_dim(self) -> int:
+        return self.encoder.feature_dim
+
+    @property
+    def image_keys(self) -> tuple[str, ...]:
+        return tuple(self.encoder.image_keys)
+
+    def obs_to_tensors(self, obs) -> torch.Tensor | dict[str, torch.Tensor]:
         """numpy observation(s) -> tensors on this policy's device, dtypes kept."""
-        if isinstance(obs, dict):
-            return {key: torch.as_tensor(np.asarray(value), device=self.device) for key, value in obs.items()}
-        return torch.as_tensor(np.asarray(obs, dtype=np.float32), device=self.device)
+        return obs_to_tensors(obs, self.device)
+
+    # -- what a learner trains (TrainablePolicy) ----------------------------------------------------
+
+    def features(self, obs) -> torch.Tensor:
+        return self.encoder(obs)
+
+    def sample(self, features: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        action, log_prob, _ = self.actor.sample(features, generator)
+        return action, log_prob
+
+    def log_prob(self, features: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        mean, log_std = self.actor(features)
+        u = torch.atanh(action.clamp(-_EDGE, _EDGE))
+        return tanh_gaussian_log_prob(u, mean, log_std)
+
+    def deterministic_action(self, features: torch.Tensor) -> torch.Tensor:
+        mean, _ = self.actor(features)
+        return torch.tanh(mean)
+
+    def encoder_parameters(self):
+        return self.encoder.parameters()
+
+    def head_parameters(self):
+        return self.actor.parameters()
+
+    # -- acting --------------------------------------------------------------------------------
 
     @torch.no_grad()
     def act_batch(self, obs, deterministic: bool = False) -> np.ndarray:
         """(B, action_dim) float32 actions in [-1, 1] for a batch of observations."""
-        features = self.encoder(self.to_tensor(obs))
+        features = self.encoder(self.obs_to_tensors(obs))
         if deterministic:
-            mean, _ = self.actor(features)
-            action = torch.tanh(mean)
+            action = self.deterministic_action(features)
         else:
             generator = self._generator if self.device.type == "cpu" else None
-            action, _, _ = self.actor.sample(features, generator=generator)
+            action, _ = self.sample(features, generator)
         return action.clamp(-1.0, 1.0).cpu().numpy().astype(np.float32, copy=False)
 
     def act(self, obs, deterministic: bool = False) -> np.ndarray:
@@ -69,7 +106,9 @@ class TorchPolicy(nn.Module, Policy):
         self.version = int(version)
 
 
-def build_policy(config: PolicyConfig, observation_space: gym.spaces.Space, action_space: gym.spaces.Space, seed: int = 0) -> TorchPolicy:
+def build_gaussian_policy(
+    config: GaussianPolicyConfig, observation_space: gym.spaces.Space, action_space: gym.spaces.Space, seed: int = 0
+) -> TorchPolicy:
     """A freshly initialised `TorchPolicy` for these spaces; `seed` fixes the initial weights.
 
     'mlp' takes a 1-D float Box (or a Dict of such vectors); 'cnn' takes a Dict with at least one
@@ -90,7 +129,7 @@ def build_policy(config: PolicyConfig, observation_space: gym.spaces.Space, acti
     return TorchPolicy(encoder, actor, seed=seed)
 
 
-def _check_spaces(config: PolicyConfig, observation_space: gym.spaces.Space, action_space: gym.spaces.Space) -> None:
+def _check_spaces(config: GaussianPolicyConfig, observation_space: gym.spaces.Space, action_space: gym.spaces.Space) -> None:
     if not (isinstance(action_space, gym.spaces.Box) and len(action_space.shape) == 1):
         raise ValueError(f"policy: the action space must be a 1-D Box, got {action_space}")
     if not (np.allclose(action_space.low, -1.0) and np.allclose(action_space.high, 1.0)):

@@ -25,14 +25,16 @@ from fleetrl.rewards.compose import WeightedSum
 
 
 class RewardHost:
-    """The weighted sum of `entries` (reward config dicts), once per client.
+    """The weighted sum of `entries` (reward entries, or their config dicts), once per client.
 
     The entries are validated and built here (ConfigError naming `rewards[i]...`), so a bad
-    classifier file fails when the host starts, not mid-run.
+    classifier file fails when the host starts, not mid-run. `success_key` is the env's info key
+    for success (`EnvConfig.success_key`), which a success reward reads in the infos sent here.
     """
 
-    def __init__(self, entries: Sequence[Any], base_dir: str | Path | None = None, where: str = "rewards") -> None:
-        self.template = build_reward(list(entries), base_dir=base_dir, where=where)
+    def __init__(self, entries: Sequence[Any], base_dir: str | Path | None = None, where: str = "rewards",
+                 success_key: str | None = None) -> None:
+        self.template = build_reward(list(entries), base_dir=base_dir, where=where, success_key=success_key)
         self._rewards: dict[str, Reward] = {}
         self._steps: dict[str, int] = {}
 

@@ -54,7 +54,7 @@ def collect_sim_frames(
     import gymnasium as gym
 
     import fleetrl.envs  # noqa: F401  (registers the environment ids)
-    from fleetrl.buffer.transitions import ACTOR_EXPERT, ACTOR_POLICY, SOURCE_DEMO, SOURCE_ONLINE, ChunkBuilder, concat_chunks
+    from fleetrl.core.transitions import ACTOR_EXPERT, ACTOR_POLICY, SOURCE_DEMO, SOURCE_ONLINE, ChunkBuilder, concat_chunks
     from fleetrl.envs.experts import expert_for
 
     started = time.perf_counter()

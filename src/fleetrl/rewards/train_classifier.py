@@ -25,8 +25,8 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fleetrl.buffer.transitions import ACTOR_EXPERT, ACTOR_HUMAN, ACTOR_POLICY
 from fleetrl.core.errors import FleetrlError
+from fleetrl.core.transitions import ACTOR_EXPERT, ACTOR_HUMAN, ACTOR_POLICY
 from fleetrl.policies.augment import random_shift
 from fleetrl.rewards.classifier import ClassifierConfig, SuccessClassifier
 

@@ -17,14 +17,13 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from fleetrl.algorithms.build import acts_deterministically
 from fleetrl.buffer.shard_layout import SHARDS_DIR, open_when_free
 from fleetrl.buffer.shard_reader import ShardReader
-from fleetrl.buffer.shard_writer import Durability, ShardWriter
+from fleetrl.buffer.shard_writer import ShardWriter
 from fleetrl.comm.ray_links import RayEnvLinks, RayLearnerLinks, ray_weight_fetcher
 from fleetrl.comm.ray_reward import RemoteReward
 from fleetrl.hardware.registry import ROBOT_TYPES
-from fleetrl.rewards.config import in_own_worker, parse_rewards
+from fleetrl.rewards.config import RewardEntry, in_own_worker
 from fleetrl.rewards.host import RewardHost
 from fleetrl.runtime.config import RunConfig
 from fleetrl.runtime.env_factory import worker_label
@@ -170,7 +169,7 @@ class _InferenceActor:
 
         factory = lambda: build_policy(config.policy, observation_space, action_space, seed=seed)  # noqa: E731
         self.worker = InferenceWorker(factory, ray_weight_fetcher(hub, config.runtime.call_timeout_s),
-                                      deterministic=acts_deterministically(config.algorithm))
+                                      deterministic=config.algorithm.needs().deterministic_acting)
 
     def act(self, obs):
         return self.worker.act(obs)
@@ -197,11 +196,11 @@ def spawn_env_worker(config: RunConfig, index: int, hub, inference, seed: int, b
 
 
 class _RewardActor(RewardHost):
-    def __init__(self, entries: list[dict]) -> None:
+    def __init__(self, entries: list[RewardEntry], success_key: str | None) -> None:
         import torch
 
         torch.set_num_threads(1)  # one model call at a time; the cores belong to robots and learner
-        super().__init__(entries)
+        super().__init__(entries, success_key=success_key)
 
     def where(self) -> dict:
         return _where()
@@ -209,14 +208,14 @@ class _RewardActor(RewardHost):
 
 def spawn_reward_worker(config: RunConfig):
     """The run's reward worker, hosting the reward entries marked `worker: own`; None when there
-    are none. It asks for a GPU when one of its classifiers runs on cuda. Its only state is each
-    env worker's current episode, so Ray restarts it if it dies (that episode's verdict is lost)."""
-    entries = in_own_worker(parse_rewards(config.rewards)) if config.rewards else []
+    are none. It asks for a GPU when one of its rewards `needs_gpu`. Its only state is each env
+    worker's current episode, so Ray restarts it if it dies (that episode's verdict is lost)."""
+    entries = in_own_worker(config.rewards)
     if not entries:
         return None
-    gpu = 1 if any(getattr(entry, "device", "cpu").startswith("cuda") for entry in entries) else 0
+    gpu = 1 if any(entry.needs_gpu for entry in entries) else 0
     actor = ray.remote(num_cpus=0, num_gpus=gpu, max_restarts=3)(_RewardActor)
-    return actor.remote([entry.model_dump() for entry in entries])
+    return actor.remote(entries, config.env.success_key)
 
 
 def _env_shard_writer(config: RunConfig, index: int, buffer_path) -> ShardWriter:
@@ -224,8 +223,7 @@ def _env_shard_writer(config: RunConfig, index: int, buffer_path) -> ShardWriter
     if buffer_path is None:
         raise ValueError("buffer.writer 'env' needs the run's buffer folder")
     path = Path(buffer_path) / SHARDS_DIR / shard_name(worker_label(config.env, index))
-    durability = Durability(config.buffer.durability, config.buffer.group_commit_ms)
-    return open_when_free(lambda: ShardWriter(path, durability, config.buffer.compression))
+    return open_when_free(lambda: ShardWriter(path, config.buffer.durability, config.buffer.compression))
 
 
 def spawn_shard_server(buffer_path, node_id: str):

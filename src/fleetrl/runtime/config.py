@@ -15,16 +15,19 @@ Overrides are `key.path=value` strings (values parsed as YAML), as on the comman
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny, model_validator
 
-from fleetrl.algorithms.hg_dagger.config import HGDAggerConfig
-from fleetrl.algorithms.sac.config import SACConfig
-from fleetrl.core.config import load_yaml, validate
+from fleetrl.algorithms.registry import ALGORITHMS, DEFAULT_ALGORITHM
+from fleetrl.buffer.config import BufferConfig
+from fleetrl.core.components import AlgorithmConfig, PolicyConfig
+from fleetrl.core.config import import_modules, load_yaml, validate
 from fleetrl.core.errors import ConfigError
-from fleetrl.policies.config import PolicyConfig
+from fleetrl.envs.intervention_config import InterventionConfig
+from fleetrl.policies.registry import DEFAULT_POLICY, POLICIES
+from fleetrl.rewards.config import RewardList
 
 
 class EnvConfig(BaseModel):
@@ -41,6 +44,9 @@ class EnvConfig(BaseModel):
     num_envs: int = Field(1, ge=1, description="Env workers for an environment that is not a fleetrl task (no robots).")
     paced: bool = Field(False, description="Run simulated robots on their wall-clock control rate (10 Hz), like real ones.")
     imports: list[str] = Field(default_factory=list, description="Modules to import first (to register your own environment ids).")
+    success_key: str | None = Field(
+        None, description="info key that says the task succeeded; None reads 'success', then 'is_success'."
+    )
 
     @property
     def is_fleetrl_task(self) -> bool:
@@ -50,87 +56,28 @@ class EnvConfig(BaseModel):
         return len(self.robots) if self.is_fleetrl_task else self.num_envs
 
 
-class BufferConfig(BaseModel):
-    """Replay (config key `buffer`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    storage: str = Field(
-        "disk", pattern="^(disk|memory)$",
-        description="'disk': every transition written to the run's buffer folder and kept across crashes and resumes; 'memory': an in-RAM ring, lost at exit.",
-    )
-    path: str | None = Field(None, description="Buffer folder for storage 'disk' (default: <run dir>/buffer).")
-    writer: str = Field(
-        "learner", pattern="^(learner|env)$",
-        description="Storage 'disk': 'learner' writes one shard from the chunks env workers send it; 'env': each env worker writes its own shard on its node's disk and the learner reads them all (from another node through a shard server).",
-    )
-    capacity: int = Field(200_000, gt=0, description="Storage 'memory': transitions kept; the oldest are overwritten.")
-    recent_window: int | None = Field(
-        None, gt=0, description="Storage 'disk': sample online data only from the newest this many transitions (None: all of it)."
-    )
-    durability: str = Field(
-        "group", pattern="^(chunk|episode|group)$",
-        description="When writes are fsynced and acknowledged: every chunk, at each episode end, or every group_commit_ms.",
-    )
-    group_commit_ms: float = Field(50.0, gt=0, description="Longest wait before written transitions are made durable.")
-    compression: str = Field("lz4", pattern="^(none|lz4|zstd)$", description="Compression of camera images on disk.")
-    cache_mb: float = Field(1024.0, ge=0, description="Decoded records held in memory for sampling, in MB.")
-    cache_mode: str = Field(
-        "hot", pattern="^(hot|exact|none)$",
-        description="'hot': batches from the records in memory, rotated in the background; 'exact': uniform over everything, misses read from disk; 'none': every read from disk.",
-    )
-    rotate_per_batch: float = Field(
-        0.25, ge=0, description="Cache mode 'hot': records swapped into memory per batch sampled (more mixes faster, samples slower)."
-    )
-    prefetch_batches: int = Field(2, ge=0, description="Batches prepared ahead in a background thread (0: none).")
-    load: list[str] = Field(default_factory=list, description="Earlier runs' buffer folders, sampled read-only alongside this run's data.")
-    demos: list[str] = Field(
-        default_factory=list,
-        description="Demonstrations mixed into every batch (RLPD): .npz files or buffer folders (e.g. from `fleetrl buffer import`).",
-    )
-    demo_ratio: float = Field(0.5, ge=0, lt=1, description="Share of each batch drawn from demonstrations when demos are given.")
-    interventions_as_demos: bool = Field(
-        False, description="Route steps a human or scripted expert took over into the demonstration stream."
-    )
-
-
-class InterventionConfig(BaseModel):
-    """Who may take over the robots during training (config key `intervention`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    device: str = Field(
-        "none", pattern="^(none|expert|keyboard|gamepad|spacemouse)$",
-        description="'expert': the task's scripted expert plays the human; keyboard, gamepad, spacemouse: a person; 'none': no interventions.",
-    )
-    rule: str = Field(
-        "divergence", pattern="^(divergence|going_wrong|fixed_rate|never)$",
-        description="Device 'expert': when it takes over (see fleetrl.envs.intervention.TakeoverRule).",
-    )
-    threshold: float = Field(0.5, gt=0, description="Rule 'divergence': largest action difference tolerated; 'going_wrong': progress drop.")
-    patience: int = Field(15, ge=1, description="Rule 'going_wrong': steps without progress before taking over.")
-    min_progress: float = Field(0.01, ge=0, description="Rule 'going_wrong': progress that counts as progress over `patience` steps.")
-    rate: float = Field(0.02, ge=0, le=1, description="Rule 'fixed_rate': chance of a takeover on each step.")
-    hold_steps: int = Field(10, ge=1, description="Steps the operator keeps control once it takes over.")
-
-    @property
-    def enabled(self) -> bool:
-        return self.device != "none"
-
-
 class RuntimeConfig(BaseModel):
     """How the run is executed (config key `runtime`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    mode: str = Field("async", pattern="^(async|sync)$", description="'async': act, infer and learn at once; 'sync': collect, train, sync, repeat.")
-    total_env_steps: int = Field(100_000, gt=0, description="Stop after this many environment steps in total (async: each env worker stops at its next chunk past it).")
+    mode: Literal["async", "sync"] = Field(
+        "async", description="'async': act, infer and learn at once; 'sync': collect, train, sync, repeat."
+    )
+    total_env_steps: int = Field(
+        100_000, gt=0,
+        description="Stop after this many environment steps in total (async: each env worker stops at its next chunk past it).",
+    )
     max_wall_time_s: float = Field(1200.0, gt=0, description="Stop after this many seconds of wall time.")
     learning_starts: int = Field(1000, ge=0, description="Env steps of random actions before the learner starts.")
-    inference: str = Field("local", pattern="^(local|remote)$", description="'local': each env worker runs its own policy copy; 'remote': inference workers answer env workers.")
+    inference: Literal["local", "remote"] = Field(
+        "local", description="'local': each env worker runs its own policy copy; 'remote': inference workers answer env workers."
+    )
     num_inference_workers: int = Field(1, ge=1, description="Inference workers when inference is 'remote'.")
     publish_every: int = Field(20, ge=1, description="Learner steps between weight publications.")
-    max_staleness: int = Field(50, ge=1, description="Acting waits (with a deadline) when its weights are this many versions behind the newest.")
+    max_staleness: int = Field(
+        50, ge=1, description="Acting waits (with a deadline) when its weights are this many versions behind the newest."
+    )
     max_updates_per_env_step: float | None = Field(
         None, gt=0, description="Learner steps allowed per env step collected (None: the learner runs free once learning starts)."
     )
@@ -170,30 +117,44 @@ class RunConfig(BaseModel):
     name: str = Field("run", pattern=r"^[A-Za-z0-9_.-]+$", description="Run name; run folders are runs/<name>-<timestamp>.")
     seed: int = Field(0, description="Seed of everything random in the run.")
     env: EnvConfig
-    policy: PolicyConfig = Field(default_factory=PolicyConfig)
-    algorithm: SACConfig | HGDAggerConfig = Field(default_factory=SACConfig, discriminator="type")
+    imports: list[str] = Field(
+        default_factory=list,
+        description="Modules imported before the rest is read, in the driver and every worker: "
+        "your own algorithms, policies, rewards or envs registering themselves.",
+    )
+    policy: Annotated[SerializeAsAny[PolicyConfig], BeforeValidator(POLICIES.validator(DEFAULT_POLICY))] = Field(
+        default_factory=lambda: POLICIES.get(DEFAULT_POLICY)(),
+        description="The policy network: `type` is a kind from fleetrl.policies.registry (mlp, cnn), the rest its config.",
+    )
+    algorithm: Annotated[SerializeAsAny[AlgorithmConfig], BeforeValidator(ALGORITHMS.validator(DEFAULT_ALGORITHM))] = Field(
+        default_factory=lambda: ALGORITHMS.get(DEFAULT_ALGORITHM)(),
+        description="The learning algorithm: `type` is a kind from fleetrl.algorithms.registry (sac, hg_dagger), the rest its config.",
+    )
     buffer: BufferConfig = Field(default_factory=BufferConfig)
     intervention: InterventionConfig = Field(default_factory=InterventionConfig)
-    rewards: list[dict[str, Any]] = Field(
+    rewards: RewardList = Field(
         default_factory=list,
-        description="Rewards that replace the env's (a weighted sum; see fleetrl.rewards.config), e.g. [{type: classifier, path: success.pt}]. Empty: the env's own reward.",
+        description="Rewards that replace the env's (a weighted sum; see fleetrl.rewards.config), "
+        "e.g. [{type: classifier, path: success.pt}]. Empty: the env's own reward.",
     )
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
 
     @model_validator(mode="before")
     @classmethod
-    def _default_algorithm_type(cls, data: Any) -> Any:
-        """`algorithm` without a `type` is SAC (configs written before there was a choice)."""
-        if isinstance(data, dict) and isinstance(data.get("algorithm"), dict) and "type" not in data["algorithm"]:
-            data = {**data, "algorithm": {**data["algorithm"], "type": "sac"}}
+    def _import_plugins(cls, data: Any) -> Any:
+        """Import `imports` first, so that the kinds they register validate below."""
+        if isinstance(data, dict):
+            import_modules(data.get("imports") or [], "imports")
         return data
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
         if self.env.is_fleetrl_task and not self.env.robots:
             raise ValueError("env.robots: a fleetrl task needs at least one robot")
-        if self.algorithm.type == "hg_dagger" and self.buffer.storage != "disk":
-            raise ValueError("algorithm.type: hg_dagger samples expert-labelled steps from a disk buffer (buffer.storage: disk)")
+        if self.algorithm.needs().expert_only and self.buffer.storage != "disk":
+            raise ValueError(
+                f"algorithm.type: {self.algorithm.type} samples expert-labelled steps from a disk buffer (buffer.storage: disk)"
+            )
         if self.intervention.device == "expert" and not self.env.is_fleetrl_task:
             raise ValueError("intervention.device: the scripted expert needs a fleetrl task (env.id fleetrl/...)")
         return self

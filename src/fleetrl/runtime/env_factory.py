@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 
 import gymnasium as gym
 import numpy as np
 
 import fleetrl.envs  # noqa: F401  (registers fleetrl's environment ids)
 from fleetrl.core.errors import ConfigError
-from fleetrl.envs.intervention import DeviceOperator, ExpertOperator, InterventionWrapper, Operator, TakeoverRule
+from fleetrl.envs.intervention import DeviceOperator, ExpertOperator, InterventionWrapper, Operator
+from fleetrl.envs.intervention_config import InterventionConfig
 from fleetrl.rewards.base import Reward
-from fleetrl.runtime.config import EnvConfig, InterventionConfig
+from fleetrl.rewards.config import RewardEntry, parse_rewards
+from fleetrl.runtime.config import EnvConfig
 
 
-def make_worker_env(config: EnvConfig, index: int, intervention: InterventionConfig | None = None,
-                    seed: int = 0, rewards: list[dict] | None = None, own_reward: Reward | None = None) -> gym.Env:
+def make_worker_env(config: EnvConfig, index: int, intervention: InterventionConfig | None = None, seed: int = 0,
+                    rewards: Sequence[RewardEntry | dict] | None = None, own_reward: Reward | None = None) -> gym.Env:
     """The environment of env worker `index`: its robot for fleetrl tasks, else a plain `gym.make`,
     wrapped so that `intervention`'s operator can take over (when it is enabled).
 
     Raises `ConfigError` naming `env.id`, `env.imports` or `intervention.device` when they cannot
     be resolved (a teleop device that is absent, or no display), or `rewards[i]...` for a reward
-    entry that cannot be built. With `rewards`, their weighted sum replaces the env's reward
-    (kept in info["task_reward"]); a classifier on an env without cameras in its observations
-    gets frames rendered for it alone. `own_reward` is this worker's handle on the run's reward
-    worker, which computes the entries marked `worker: own`; without it they run here.
+    entry that cannot be built. With `rewards` (entries, or their config dicts), their weighted
+    sum replaces the env's reward (kept in info["task_reward"]); an entry that `needs_frames` on an
+    env without cameras in its observations gets frames rendered for it alone, in info["frames"].
+    `own_reward` is this worker's handle on the run's reward worker, which computes the entries
+    marked `worker: own`; without it they run here.
     """
     for module in config.imports:
         try:
@@ -32,8 +36,8 @@ def make_worker_env(config: EnvConfig, index: int, intervention: InterventionCon
         except ImportError as err:
             raise ConfigError(f"env.imports: cannot import {module!r}: {err}") from None
     kwargs = dict(config.kwargs)
-    frames_for_reward = bool(rewards) and any(e.get("type") == "classifier" for e in rewards) and \
-        kwargs.get("obs_mode", "state") == "state"
+    entries = parse_rewards(list(rewards)) if rewards else []
+    frames_for_reward = any(entry.needs_frames for entry in entries) and kwargs.get("obs_mode", "state") == "state"
     if config.is_fleetrl_task:
         kwargs.setdefault("robot", config.robots[index])
         kwargs.setdefault("paced", config.paced)
@@ -53,13 +57,14 @@ def make_worker_env(config: EnvConfig, index: int, intervention: InterventionCon
 
             shared = SharedTeleop(teleop)
             operator.teleop, teleop = shared.reader(), shared.reader()
-    if rewards:
+    if entries:
         from fleetrl.rewards.build import build_reward
         from fleetrl.rewards.wrapper import RewardWrapper
 
         if frames_for_reward:
             env = _FramesInInfo(env)
-        env = RewardWrapper(env, build_reward(rewards, teleop=teleop, own_worker=own_reward))
+        reward = build_reward(entries, teleop=teleop, own_worker=own_reward, success_key=config.success_key)
+        env = RewardWrapper(env, reward)
     if intervention is not None and intervention.enabled:
         env = InterventionWrapper(env, operator)
     return env
@@ -78,9 +83,7 @@ class _FramesInInfo(gym.Wrapper):
 
 def _operator(env: gym.Env, config: InterventionConfig, seed: int) -> Operator:
     if config.device == "expert":
-        rule = TakeoverRule(config.rule, config.threshold, config.patience, config.min_progress, config.rate,
-                            config.hold_steps)
-        return ExpertOperator(env, rule, seed)
+        return ExpertOperator(env, config.rule, seed, config.hold_steps)
     from fleetrl.hardware.teleop.base import TeleopUnavailable
     from fleetrl.hardware.teleop.registry import make_teleop
 

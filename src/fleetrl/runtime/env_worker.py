@@ -11,39 +11,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from fleetrl.algorithms.build import acts_deterministically
-from fleetrl.buffer.transitions import ACTOR_POLICY, SOURCE_INTERVENTION, SOURCE_ONLINE, ChunkBuilder
 from fleetrl.core.errors import WorkerFailure
-from fleetrl.core.interfaces import Policy
+from fleetrl.core.interfaces import EnvLinks, Policy
+from fleetrl.core.messages import Control, WorkerStats
+from fleetrl.core.transitions import ACTOR_POLICY, SOURCE_INTERVENTION, SOURCE_ONLINE, ChunkBuilder
+from fleetrl.envs.success import episode_success
 from fleetrl.rewards.base import Reward
 from fleetrl.runtime.config import RunConfig
 from fleetrl.runtime.env_factory import make_worker_env, worker_label
-from fleetrl.runtime.hub import Control, WorkerStats
 
 RECENT = 20  # episodes kept for the rolling success rate and return
-
-
-class EnvLinks(Protocol):
-    """What an env worker talks to; the Ray transport and in-process tests implement it."""
-
-    def send_chunk(self, chunk: dict) -> None:
-        """Hand a chunk to the buffer; blocks while too many are in flight (backpressure)."""
-
-    def report(self, stats: WorkerStats) -> Control:
-        """Report progress to the hub; returns what to do next."""
-
-    def fetch_weights(self, newer_than: int) -> tuple[int, dict] | None:
-        """Newest policy weights (version, tensors) if newer than `newer_than`."""
-
-    def remote_act(self, obs) -> tuple[np.ndarray, int]:
-        """(action, policy version) from an inference worker (remote inference only)."""
-
-    def drain(self) -> None:
-        """Block, with a deadline, until the buffer has taken every chunk sent so far."""
 
 
 class EnvWorker:
@@ -65,7 +46,7 @@ class EnvWorker:
         self.links = links
         self.name = worker_label(config.env, index)
         self.env = make_worker_env(config.env, index, config.intervention, seed, config.rewards, own_reward)
-        self.deterministic = acts_deterministically(config.algorithm)
+        self.deterministic = config.algorithm.needs().deterministic_acting
         self.env.action_space.seed(seed)
         local = config.runtime.inference == "local" and policy_factory is not None
         self.policy = policy_factory(self.env.observation_space, self.env.action_space) if local else None
@@ -143,7 +124,7 @@ class EnvWorker:
         self.builder.append(
             self.obs, info.get("executed_action", action), float(reward), next_obs, bool(terminated), bool(truncated),
             policy_version=version, robot=self.index, source=SOURCE_INTERVENTION if intervened else SOURCE_ONLINE,
-            actor=int(info.get("actor", ACTOR_POLICY)), success=bool(info.get("success", info.get("is_success", False))),
+            actor=int(info.get("actor", ACTOR_POLICY)), success=episode_success(info, self.config.env.success_key),
         )
         self.stats.env_steps += 1
         self.stats.intervention_steps += int(intervened)
@@ -153,8 +134,7 @@ class EnvWorker:
         self.stats.policy_version = version
         self.episode_return += float(reward)
         if terminated or truncated:
-            success = bool(info.get("success", info.get("is_success", False)))
-            self._end_episode(success)
+            self._end_episode(episode_success(info, self.config.env.success_key))
             next_obs, _ = self.env.reset()
         self.obs = next_obs
 

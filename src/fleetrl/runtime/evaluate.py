@@ -15,6 +15,7 @@ import numpy as np
 
 from fleetrl.core.errors import ConfigError
 from fleetrl.core.interfaces import Policy
+from fleetrl.envs.success import episode_success
 from fleetrl.runtime.checkpoint import load_latest_checkpoint
 from fleetrl.runtime.config import EnvConfig, RunConfig
 from fleetrl.runtime.env_factory import make_worker_env
@@ -33,10 +34,10 @@ def evaluate_policy(
 
     Episode i is reset with seed `seed + i`, so two evaluations with one seed see the same starts.
     An episode ends when the environment terminates or truncates (its time limit). Success is
-    `info["success"]` at the last step, else `info["is_success"]`, else False. Evaluation judges
-    by the task's own success test: an env configured to pay nothing (`reward: none`, for runs
-    whose learned reward ends the episodes) is evaluated with `reward: sparse`, so an episode
-    ends at its first true success, as a training episode ends at the reward's verdict.
+    read from the last step's info under `env_config.success_key` (`fleetrl.envs.success`).
+    Evaluation judges by the task's own success test: an env configured to pay nothing (`reward:
+    none`, for runs whose learned reward ends the episodes) is evaluated with `reward: sparse`, so
+    an episode ends at its first true success, as a training episode ends at the reward's verdict.
     `on_episode(i, {"success", "return", "length"})` is called after each episode.
     Returns {"episodes", "success_rate", "mean_return", "mean_length", "returns", "successes"}.
     """
@@ -48,7 +49,7 @@ def evaluate_policy(
     lengths: list[int] = []
     try:
         for index in range(episodes):
-            result = _run_episode(env, policy, seed + index, deterministic)
+            result = _run_episode(env, policy, seed + index, deterministic, env_config.success_key)
             returns.append(result["return"])
             successes.append(result["success"])
             lengths.append(result["length"])
@@ -73,7 +74,7 @@ def judged_by_the_task(env_config: EnvConfig) -> EnvConfig:
     return env_config.model_copy(update={"kwargs": {**env_config.kwargs, "reward": "sparse"}})
 
 
-def _run_episode(env, policy: Policy, seed: int, deterministic: bool) -> dict[str, Any]:
+def _run_episode(env, policy: Policy, seed: int, deterministic: bool, success_key: str | None) -> dict[str, Any]:
     obs, info = env.reset(seed=seed)
     total, length, done = 0.0, 0, False
     while not done:
@@ -81,13 +82,7 @@ def _run_episode(env, policy: Policy, seed: int, deterministic: bool) -> dict[st
         total += float(reward)
         length += 1
         done = bool(terminated or truncated)
-    return {"success": _success(info), "return": total, "length": length}
-
-
-def _success(info: dict) -> bool:
-    if "success" in info:
-        return bool(info["success"])
-    return bool(info.get("is_success", False))
+    return {"success": episode_success(info, success_key), "return": total, "length": length}
 
 
 def load_policy_from_run(run_dir: RunDir | str | Path) -> tuple[Policy, RunConfig]:

@@ -10,32 +10,26 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
 
-from fleetrl.algorithms.build import build_algorithm, trains_on_expert_steps_only
 from fleetrl.buffer.build import build_replay
-from fleetrl.buffer.transitions import chunk_len
 from fleetrl.comm.weights import WeightPublisher
+from fleetrl.core.interfaces import LearnerLinks
+from fleetrl.core.transitions import chunk_len
 from fleetrl.runtime.config import RunConfig
 
 REPORT_EVERY_S = 0.5
 SHARD_POLL_S = 0.25  # writer "env": how often the learner looks for newly acknowledged transitions
 
 
-class LearnerLinks(Protocol):
-    def publish(self, version: int, payload: Any) -> None:
-        """Make a weights payload the newest for inference."""
-
-    def report(self, updates: int, stats: dict[str, float]) -> bool:
-        """Report progress; returns True when the run should stop."""
-
-
 class LearnerWorker:
-    """Trains the run's algorithm (SAC or HG-DAgger) on the replay; `run()` for async mode, `train(n)`
-    for sync mode. HG-DAgger's replay serves expert-labelled steps only."""
+    """Trains the run's algorithm on the replay; `run()` for async mode, `train(n)` for sync mode.
+
+    What the algorithm needs (`AlgorithmNeeds`) shapes the replay (expert-labelled steps only, for
+    HG-DAgger) and the start (pretraining on demonstrations); its name is never tested."""
 
     def __init__(
         self, config: RunConfig, observation_space, action_space, links: LearnerLinks, seed: int,
@@ -48,9 +42,9 @@ class LearnerWorker:
             raise RuntimeError("runtime.device is 'cuda' but no GPU is available to the learner")
         self.config = config
         self.links = links
-        self.algorithm = build_algorithm(config.algorithm, config.policy, observation_space, action_space, device, seed)
-        self.expert_only = trains_on_expert_steps_only(config.algorithm)
-        self.replay = build_replay(config.buffer, seed, buffer_path, expert_only=self.expert_only)
+        self.needs = config.algorithm.needs()
+        self.algorithm = config.algorithm.build(config.policy, observation_space, action_space, device, seed)
+        self.replay = build_replay(config.buffer, seed, buffer_path, expert_only=self.needs.expert_only)
         self.publisher = WeightPublisher(links)
         self.lock = threading.Lock()
         self.env_steps_received = 0
@@ -114,12 +108,12 @@ class LearnerWorker:
 
     def sampleable(self) -> int:
         """Transitions batches can be drawn from (expert-labelled ones only, for HG-DAgger)."""
-        return self.replay.num_demos if self.expert_only else len(self.replay)
+        return self.replay.sampleable
 
     def pretrain(self) -> int:
         """`pretrain_steps` of the algorithm on the demonstrations before anything acts (behaviour
         cloning's starting policy), then publish; returns the steps taken (0 without demos)."""
-        steps = getattr(self.config.algorithm, "pretrain_steps", 0)
+        steps = self.needs.pretrain_steps
         if not steps or self.algorithm.updates or self.replay.num_demos < self.config.algorithm.batch_size:
             return 0
         for _ in range(steps):
@@ -184,18 +178,16 @@ class LearnerWorker:
         own shards acknowledged (writer "env"), and return fresh stats: for the run's last metrics
         line, once the env workers have stopped."""
         with self.lock:
-            if hasattr(self.replay, "flush"):
-                self.replay.flush()
+            self.replay.flush()
             self.poll_shards(force=True)
             return self.stats()
 
     def stats(self) -> dict[str, float]:
         out = {k: float(v) for k, v in self.last_metrics.items() if np.isscalar(v)}
-        if hasattr(self.replay, "stats"):
-            out.update(self.replay.stats())
+        out.update(self.replay.stats())
         out.update(
             updates=float(self.algorithm.updates),
-            buffer_transitions=float(getattr(self.replay, "acknowledged", len(self.replay))),
+            buffer_transitions=float(self.replay.acknowledged),
             env_steps_received=float(self.env_steps_received),
             update_time_s=self.update_time_s,
             policy_version=float(self.version),
@@ -235,6 +227,4 @@ class LearnerWorker:
 
     def close(self) -> None:
         """Acknowledge what is pending in the replay and release its folder."""
-        close = getattr(self.replay, "close", None)
-        if close is not None:
-            close()
+        self.replay.close()

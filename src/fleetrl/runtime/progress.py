@@ -47,10 +47,13 @@ class LiveProgress:
         log_every_s: float = 5.0,
         console: Console | None = None,
         clock=time.monotonic,
+        metric_names: tuple[str, ...] = (),
     ) -> None:
+        """`metric_names`: the learner's own figures to show (the algorithm's `needs().metric_names`)."""
         self.total_env_steps = int(total_env_steps)
         self.max_wall_time_s = float(max_wall_time_s)
         self.worker_names = list(worker_names)
+        self.metric_names = tuple(metric_names)
         self.log_every_s = float(log_every_s)
         self.console = console or Console()
         self._clock = clock
@@ -123,6 +126,9 @@ class LiveProgress:
             parts.append(f"staleness {_num(s.get('staleness_mean'), '.1f')}/{_num(s.get('staleness_max'), '.0f')}")
         if "buffer_size" in s:
             parts.append(f"buffer {s['buffer_size']}")
+        losses = self._metrics_text()
+        if losses:
+            parts.append(losses)
         if "eval_success_rate" in s:
             parts.append(f"eval success {_num(s['eval_success_rate'], '.2f')}")
         workers = s.get("workers") or {}
@@ -162,7 +168,12 @@ class LiveProgress:
         table.add_row("learner", f"{s.get('updates', '-')} updates ({_num(s.get('updates_per_s'), '.1f')}/s), "
                                  f"policy v{s.get('policy_version', '-')}")
         table.add_row("staleness", f"mean {_num(s.get('staleness_mean'), '.1f')}, max {_num(s.get('staleness_max'), '.0f')}")
-        table.add_row("buffer", str(s.get("buffer_size", "-")))
+        buffer = str(s.get("buffer_size", "-"))
+        if s.get("buffer_cache_hit_rate") is not None:
+            buffer += f" (batches from memory {_num(100 * s['buffer_cache_hit_rate'], '.0f')}%)"
+        table.add_row("buffer", buffer)
+        if self.metric_names:
+            table.add_row("learning", self._metrics_text() or "-")
         last_eval = "-"
         if s.get("eval_success_rate") is not None:
             last_eval = f"success {_num(s['eval_success_rate'], '.2f')}, return {_num(s.get('eval_return_mean'), '.2f')}"
@@ -170,6 +181,12 @@ class LiveProgress:
                 last_eval += f" at {s['eval_env_steps']} env steps"
         table.add_row("last eval", last_eval)
         return table
+
+
+    def _metrics_text(self) -> str:
+        """The algorithm's figures that the snapshot holds, e.g. "critic_loss 0.12 actor_loss -3.1"."""
+        shown = [f"{name} {_num(self.snapshot[name], '.3g')}" for name in self.metric_names if name in self.snapshot]
+        return " ".join(shown)
 
 
 def _num(value: Any, fmt: str) -> str:

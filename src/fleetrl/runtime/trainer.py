@@ -226,9 +226,11 @@ class Trainer:
         if previous is not None and dt > 0:
             record["env_steps_per_s"] = (snap["env_steps"] - previous["env_steps"]) / dt
             record["updates_per_s"] = (snap["updates"] - previous["updates"]) / dt
-        for key in ("critic_loss", "actor_loss", "temperature", "q_mean", "entropy"):
-            if key in learner:
-                record[key] = learner[key]
+        # Every scalar the learner reports (its algorithm's losses, the replay's figures) is kept;
+        # the run's own counters above take precedence over the learner's view of them.
+        for key, value in learner.items():
+            if key not in record and isinstance(value, (int, float)):
+                record[key] = value
         record.update({f"eval_{k}": v for k, v in self.last_eval.items()})
         return record
 
@@ -331,7 +333,8 @@ class Trainer:
             self.restarts[name] = count + 1
             self.log(f"[yellow]{name} failed ({reason}); restarting it ({count + 1}/{self.config.runtime.max_restarts})")
             return True
-        self.failure = f"{name} failed ({reason}) and {'may not be restarted' if not self.config.runtime.restart_failed_workers else 'used up its restarts'}"
+        why = "used up its restarts" if self.config.runtime.restart_failed_workers else "may not be restarted"
+        self.failure = f"{name} failed ({reason}) and {why}"
         return False
 
     def restart_learner(self) -> None:

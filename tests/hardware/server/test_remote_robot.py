@@ -178,7 +178,9 @@ def test_a_hung_robot_fails_the_call_at_its_deadline(token: str) -> None:
 def test_an_action_whose_deadline_passes_in_the_queue_never_moves_the_robot(token: str) -> None:
     arm = SlowArm(FakeArmConfig())
     arm.delay_s = 1.5
-    with RobotServer(arm, token) as server:
+    # `late` drives the robot: it takes the lease over once `busy` has been silent for 0.5 s
+    # (the default 30 s made this test wait half a minute for nothing).
+    with RobotServer(arm, token, lease_idle_s=0.5) as server:
         busy = RemoteRobot.at(server.address, token, timeout_s=5.0)
         late = RemoteRobot.at(server.address, token, timeout_s=0.3)
         busy.connect()

@@ -20,9 +20,10 @@ import torch
 
 from fleetrl.algorithms.hg_dagger import losses
 from fleetrl.algorithms.hg_dagger.config import HGDAggerConfig
-from fleetrl.core.interfaces import Algorithm
-from fleetrl.policies import PolicyConfig, TorchPolicy, build_policy
-from fleetrl.policies.augment import random_shift
+from fleetrl.core.components import PolicyConfig
+from fleetrl.core.interfaces import Algorithm, Policy, TrainablePolicy
+from fleetrl.policies import fresh_policy_copy
+from fleetrl.policies.augment import augment_images
 
 
 class HGDAggerLearner(Algorithm):
@@ -41,44 +42,39 @@ class HGDAggerLearner(Algorithm):
         self.observation_space, self.action_space = observation_space, action_space
         self.device, self.seed = torch.device(device), seed
         self.updates = 0
-        self.policy: TorchPolicy = build_policy(policy_config, observation_space, action_space, seed).to(self.device)
+        self.policy: TrainablePolicy = policy_config.build(observation_space, action_space, seed).to(self.device)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
 
     def _obs(self, obs):
-        if isinstance(obs, dict):
-            out = {key: torch.as_tensor(np.asarray(value), device=self.device) for key, value in obs.items()}
-            for key in self.policy.encoder.image_keys:  # random shifts, as for SAC (DrQ)
-                if self.policy_config.augment_pad:
-                    out[key] = random_shift(out[key], self.policy_config.augment_pad, self.generator)
-            return out
-        return torch.as_tensor(np.asarray(obs, dtype=np.float32), device=self.device)
+        """Tensors of a batch's observations, camera frames randomly shifted as for SAC (DrQ)."""
+        obs = self.policy.obs_to_tensors(obs)
+        return augment_images(obs, self.policy.image_keys, self.policy_config.augment_pad, self.generator)
 
     def update(self, sample) -> dict[str, float]:
         """`utd_ratio` gradient steps on fresh batches of expert-labelled transitions."""
         for _ in range(self.config.utd_ratio):
             batch = sample(self.config.batch_size)
             a_expert = torch.as_tensor(np.asarray(batch["action"], dtype=np.float32), device=self.device)
-            mean, log_std = self.policy.actor(self.policy.encoder(self._obs(batch["obs"])))
+            features = self.policy.features(self._obs(batch["obs"]))
+            a_policy = self.policy.deterministic_action(features)
             if self.config.loss == "mse":
-                loss = losses.mse_loss(mean, a_expert)
+                loss = losses.mse_loss(a_policy, a_expert)
             else:
-                loss = losses.nll_loss(mean, log_std, a_expert)
+                loss = losses.nll_loss(self.policy.log_prob(features, a_expert))
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
         self.updates += 1
         with torch.no_grad():
-            error = (torch.tanh(mean) - a_expert).abs().mean()
+            error = (a_policy - a_expert).abs().mean()  # before the step, on the batch it learned from
         return {"bc_loss": loss.item(), "bc_action_error": error.item()}
 
     def policy_weights(self) -> dict[str, torch.Tensor]:
         return self.policy.weights()
 
-    def make_policy(self) -> TorchPolicy:
-        policy = build_policy(self.policy_config, self.observation_space, self.action_space, self.seed)
-        policy.load_weights(self.policy_weights(), version=0)
-        return policy
+    def make_policy(self) -> Policy:
+        return fresh_policy_copy(self.policy_config, self.observation_space, self.action_space, self.seed, self.policy_weights())
 
     def state_dict(self) -> dict:
         return copy.deepcopy({

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from fleetrl.core.components import AlgorithmConfig, PolicyConfig
+from fleetrl.core.interfaces import Algorithm, AlgorithmNeeds
 
 
-class SACConfig(BaseModel):
+class SACConfig(AlgorithmConfig):
     """SAC with an ensemble of critics and automatic temperature, RLPD-ready."""
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["sac"] = Field("sac", description="Always 'sac'.")
     gamma: float = Field(0.99, gt=0, le=1, description="Discount factor.")
@@ -25,9 +26,8 @@ class SACConfig(BaseModel):
     backup_entropy: bool = Field(True, description="Subtract alpha * log pi in the TD target.")
     batch_size: int = Field(256, gt=0, description="Transitions per gradient step.")
     utd_ratio: int = Field(1, ge=1, description="Critic updates per learner step (update-to-data ratio).")
-    actor_q_reduction: str = Field(
+    actor_q_reduction: Literal["mean", "min"] = Field(
         "mean",
-        pattern="^(mean|min)$",
         description="How the actor loss combines the critics: 'mean' over the ensemble (RLPD, SERL) or 'min' (classic SAC).",
     )
 
@@ -36,3 +36,12 @@ class SACConfig(BaseModel):
         if self.critic_subsample is not None and self.critic_subsample > self.num_critics:
             raise ValueError(f"critic_subsample ({self.critic_subsample}) exceeds num_critics ({self.num_critics})")
         return self
+
+    def needs(self) -> AlgorithmNeeds:
+        """Acts stochastically, samples everything (demonstrations mixed in by `buffer.demo_ratio`)."""
+        return AlgorithmNeeds(metric_names=("critic_loss", "actor_loss", "temperature", "q_mean", "entropy"))
+
+    def build(self, policy: PolicyConfig, observation_space, action_space, device: str = "cpu", seed: int = 0) -> Algorithm:
+        from fleetrl.algorithms.sac.learner import SACLearner
+
+        return SACLearner(self, policy, observation_space, action_space, device, seed)

@@ -27,9 +27,10 @@ import torch
 from fleetrl.algorithms.sac import losses
 from fleetrl.algorithms.sac.config import SACConfig
 from fleetrl.algorithms.sac.networks import CriticEnsemble
-from fleetrl.core.interfaces import Algorithm
-from fleetrl.policies import PolicyConfig, TorchPolicy, build_policy
-from fleetrl.policies.augment import random_shift
+from fleetrl.core.components import PolicyConfig
+from fleetrl.core.interfaces import Algorithm, Policy, TrainablePolicy
+from fleetrl.policies import fresh_policy_copy
+from fleetrl.policies.augment import augment_images
 
 Batch = dict  # "obs"/"next_obs": Tensor or dict of Tensors; "action", "reward", "terminated": Tensor
 
@@ -61,22 +62,20 @@ class SACLearner(Algorithm):
         self.seed = seed
         self.updates = 0
 
-        self.policy: TorchPolicy = build_policy(policy_config, observation_space, action_space, seed).to(self.device)
-        self.encoder = self.policy.encoder
-        self.actor = self.policy.actor
+        self.policy: TrainablePolicy = policy_config.build(observation_space, action_space, seed).to(self.device)
         action_dim = int(action_space.shape[0])
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed + 1)
             self.critic = CriticEnsemble(
-                self.encoder.feature_dim, action_dim, policy_config.hidden_sizes, policy_config.layer_norm, config.num_critics
+                self.policy.feature_dim, action_dim, policy_config.hidden_sizes, policy_config.layer_norm, config.num_critics
             ).to(self.device)
         self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
         self.log_alpha = torch.tensor(math.log(config.init_temperature), device=self.device, requires_grad=True)
         self.target_entropy = float(config.target_entropy) if config.target_entropy is not None else -float(action_dim)
 
         # The fused kernels do one pass over all parameters: ~3x faster steps on CPU, same maths.
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr, fused=True)
-        critic_params = list(self.critic.parameters()) + list(self.encoder.parameters())
+        self.actor_optimizer = torch.optim.Adam(self.policy.head_parameters(), lr=config.actor_lr, fused=True)
+        critic_params = list(self.critic.parameters()) + list(self.policy.encoder_parameters())
         self.critic_optimizer = torch.optim.Adam(critic_params, lr=config.critic_lr, fused=True)
         self.temperature_optimizer = torch.optim.Adam([self.log_alpha], lr=config.temperature_lr, fused=True)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
@@ -103,8 +102,8 @@ class SACLearner(Algorithm):
         """One critic (and encoder) step; returns metrics and the batch's features, detached."""
         obs, next_obs = self._augment(batch["obs"]), self._augment(batch["next_obs"])
         with torch.no_grad():
-            next_features = self.encoder(next_obs)
-            next_action, next_log_prob, _ = self.actor.sample(next_features, self.generator)
+            next_features = self.policy.features(next_obs)
+            next_action, next_log_prob = self.policy.sample(next_features, self.generator)
             next_q_values = self.target_critic(next_features, next_action)
             if self.config.critic_subsample is not None:
                 subset = torch.randperm(self.config.num_critics, generator=self.generator, device=self.device)
@@ -113,7 +112,7 @@ class SACLearner(Algorithm):
                 batch["reward"], batch["terminated"], next_q_values, next_log_prob,
                 self.config.gamma, self.alpha, self.config.backup_entropy,
             )  # fmt: skip
-        features = self.encoder(obs)
+        features = self.policy.features(obs)
         q_values = self.critic(features, batch["action"])
         loss = losses.critic_loss(q_values, y)
         self.critic_optimizer.zero_grad(set_to_none=True)
@@ -132,7 +131,7 @@ class SACLearner(Algorithm):
         """One actor step on (detached) features; returns metrics and log pi(a~|s), detached."""
         self.critic.requires_grad_(False)  # the actor's gradient flows through Q to a~ only
         try:
-            action, log_prob, _ = self.actor.sample(features, self.generator)
+            action, log_prob = self.policy.sample(features, self.generator)
             q_values = self.critic(features, action)
             loss = losses.actor_loss(q_values, log_prob, self.alpha, self.config.actor_q_reduction)
             self.actor_optimizer.zero_grad(set_to_none=True)
@@ -154,37 +153,24 @@ class SACLearner(Algorithm):
     # -- batches ------------------------------------------------------------------------------
 
     def _to_torch(self, batch: dict) -> Batch:
-        def obs_to_torch(obs):
-            if isinstance(obs, dict):
-                return {key: torch.as_tensor(np.asarray(value), device=self.device) for key, value in obs.items()}
-            return torch.as_tensor(np.asarray(obs, dtype=np.float32), device=self.device)
-
-        out: Batch = {"obs": obs_to_torch(batch["obs"]), "next_obs": obs_to_torch(batch["next_obs"])}
+        out: Batch = {"obs": self.policy.obs_to_tensors(batch["obs"]), "next_obs": self.policy.obs_to_tensors(batch["next_obs"])}
         for key in ("action", "reward", "terminated"):
             out[key] = torch.as_tensor(np.asarray(batch[key], dtype=np.float32), device=self.device)
         return out
 
     def _augment(self, obs):
         """Random shifts of every camera frame (uint8 (B, H, W, 3)); vectors pass unchanged."""
-        pad = self.policy_config.augment_pad
-        if pad == 0 or not self.encoder.image_keys:
-            return obs
-        obs = dict(obs)
-        for key in self.encoder.image_keys:
-            obs[key] = random_shift(obs[key], pad, self.generator)
-        return obs
+        return augment_images(obs, self.policy.image_keys, self.policy_config.augment_pad, self.generator)
 
     # -- what leaves the learner ----------------------------------------------------------------
 
     def policy_weights(self) -> dict[str, torch.Tensor]:
-        """Detached CPU copies of the encoder and actor: what `TorchPolicy.load_weights` takes."""
+        """Detached CPU copies of the policy's tensors: what its `load_weights` takes."""
         return self.policy.weights()
 
-    def make_policy(self) -> TorchPolicy:
-        """A fresh CPU `TorchPolicy` of the same architecture holding the current weights (version 0)."""
-        policy = build_policy(self.policy_config, self.observation_space, self.action_space, self.seed)
-        policy.load_weights(self.policy_weights(), version=0)
-        return policy
+    def make_policy(self) -> Policy:
+        """A fresh CPU policy of the same architecture holding the current weights (version 0)."""
+        return fresh_policy_copy(self.policy_config, self.observation_space, self.action_space, self.seed, self.policy_weights())
 
     def state_dict(self) -> dict:
         """A deep copy of everything training depends on (safe to keep while training goes on)."""

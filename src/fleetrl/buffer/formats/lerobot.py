@@ -34,8 +34,8 @@ from fleetrl.buffer.formats.lerobot_columns import FLEETRL_PREFIX, Column, is_ob
 from fleetrl.buffer.formats.lerobot_reader import FrameReader
 from fleetrl.buffer.scan import iter_episodes
 from fleetrl.buffer.shard_layout import SHARDS_DIR, find_shards, is_shard
-from fleetrl.buffer.shard_writer import Durability, ShardWriter, chunk_layout
-from fleetrl.buffer.transitions import chunk_len
+from fleetrl.buffer.shard_writer import ShardWriter, chunk_layout
+from fleetrl.core.transitions import chunk_len
 
 log = logging.getLogger(__name__)
 
@@ -312,7 +312,7 @@ def import_lerobot(dataset_dir: Path, buffer_path: Path) -> dict:
     shard = _claim_shard(buffer_path)
     episodes = frames = 0
     try:
-        writer = ShardWriter(shard, Durability("group"))
+        writer = ShardWriter(shard)  # group commits
         try:
             for episode_index, table in _episode_tables(files, reader.columns):
                 chunk = reader.chunk(table, episode_index)

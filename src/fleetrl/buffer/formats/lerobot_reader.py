@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from fleetrl.buffer.formats import lerobot_layout as layout
 from fleetrl.buffer.formats.lerobot_columns import column_values, decode_images, is_obs_key
 from fleetrl.buffer.formats.lerobot_video import decode_frames, require_av
-from fleetrl.buffer.transitions import ACTOR_HUMAN, SOURCE_DEMO
+from fleetrl.core.transitions import ACTOR_HUMAN, SOURCE_DEMO
 
 
 @dataclass(frozen=True)

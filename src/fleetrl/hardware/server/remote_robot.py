@@ -27,7 +27,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import grpc
 import numpy as np
@@ -72,7 +72,7 @@ class RemoteRobotError(FleetrlError, RuntimeError):
 class RemoteRobotConfig(RobotConfig):
     """Config of a robot reached through a robot server (`type: remote`)."""
 
-    type: str = Field("remote", pattern="^remote$", description="Always 'remote'.")
+    type: Literal["remote"] = Field("remote", description="Always 'remote'.")
     address: str = Field(pattern=r"^\S+:\d{1,5}$", description="The robot server's 'host:port'.")
     token_env: str = Field(TOKEN_ENV, description="Environment variable holding the server's token.")
     token: str | None = Field(

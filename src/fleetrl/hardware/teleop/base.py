@@ -50,7 +50,7 @@ class Teleoperator(abc.ABC):
     def read(self) -> TeleopCommand:
         """The newest command; events are reported once."""
 
-    def disconnect(self) -> None:
+    def disconnect(self) -> None:  # noqa: B027  (a device with nothing to release need not override it)
         """Release the device (idempotent)."""
 
     def __enter__(self) -> Teleoperator:

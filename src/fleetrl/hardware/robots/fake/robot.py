@@ -8,6 +8,7 @@ for a given seed.
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -22,7 +23,7 @@ _HOME = np.array([0.5, 0.0, 0.2])
 class FakeArmConfig(RobotConfig):
     """Config of a fake arm (`type: fake`)."""
 
-    type: str = Field("fake", pattern="^fake$", description="Always 'fake'.")
+    type: Literal["fake"] = Field("fake", description="Always 'fake'.")
     dof: int = Field(7, ge=1, le=12, description="Degrees of freedom it reports.")
     control_hz: float = Field(10.0, gt=0, description="Control rate in Hz.")
     paced: bool = Field(False, description="Keep send_action on the wall-clock control rate.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -27,9 +28,9 @@ _READY_POSE = (0.0, -math.pi / 4, 0.0, -3 * math.pi / 4, 0.0, math.pi / 2, math.
 class FrankaConfig(RobotConfig):
     """A real Franka arm: where to reach it, how fast it may move, its gripper and cameras."""
 
-    type: str = Field("franka", pattern="^franka$", description="Always 'franka'.")
+    type: Literal["franka"] = Field("franka", description="Always 'franka'.")
     fci_host: str = Field(min_length=1, description="IP address or hostname of the robot's FCI (Franka Control Interface).")
-    model: str = Field("fr3", pattern="^(panda|fr3)$", description="Arm model, for its joint limits: 'panda' or 'fr3'.")
+    model: Literal["panda", "fr3"] = Field("fr3", description="Arm model, for its joint limits: 'panda' or 'fr3'.")
     control_hz: float = Field(10.0, gt=0, le=1000, description="Control rate in Hz; send_action returns on this wall clock.")
     relative_dynamics_factor: float = Field(
         0.1, gt=0, le=1, description="Fraction of the arm's velocity, acceleration and jerk limits franky may use (0..1]."

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
+from fleetrl.hardware.robots.sim_arm import SimArmConfig
 from fleetrl.hardware.safety import SafetyLimits
-from fleetrl.sim.arm import SimArmConfig
 
 
 class SimArxConfig(SimArmConfig):
@@ -15,7 +17,7 @@ class SimArxConfig(SimArmConfig):
     table at most, over x = 0.1 .. 0.4 m, so its task area and workspace sit close to the base.
     """
 
-    type: str = Field("sim_arx", pattern="^sim_arx$", description="Always 'sim_arx'.")
+    type: Literal["sim_arx"] = Field("sim_arx", description="Always 'sim_arx'.")
     task_origin: tuple[float, float] = Field(
         (0.25, 0.0), description="Centre (x, y) of the task area on the table, metres, base frame."
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from fleetrl.hardware.robots.sim_arm import ArmModel, SimArm
 from fleetrl.hardware.robots.sim_arx.config import SimArxConfig
-from fleetrl.sim.arm import ArmModel, SimArm
 
 ARX_L5 = ArmModel(
     kind="sim_arx",
@@ -18,7 +18,7 @@ ARX_L5 = ArmModel(
 
 
 class SimArx(SimArm):
-    """A MuJoCo ARX L5 behind the `Robot` contract (see `fleetrl.sim.arm.SimArm`)."""
+    """A MuJoCo ARX L5 behind the `Robot` contract (see `fleetrl.hardware.robots.sim_arm.SimArm`)."""
 
     config_class = SimArxConfig
 

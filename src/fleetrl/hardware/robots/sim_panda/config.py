@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
+from fleetrl.hardware.robots.sim_arm import SimArmConfig
 from fleetrl.hardware.safety import SafetyLimits
-from fleetrl.sim.arm import SimArmConfig
 
 
 class SimPandaConfig(SimArmConfig):
     """A MuJoCo Panda on a table; every field of `SimArmConfig` plus Panda defaults."""
 
-    type: str = Field("sim_panda", pattern="^sim_panda$", description="Always 'sim_panda'.")
+    type: Literal["sim_panda"] = Field("sim_panda", description="Always 'sim_panda'.")
     task_origin: tuple[float, float] = Field(
         (0.5, 0.0), description="Centre (x, y) of the task area on the table, metres, base frame."
     )

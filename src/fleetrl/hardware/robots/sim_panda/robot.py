@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from fleetrl.hardware.robots.sim_arm import ArmModel, SimArm
 from fleetrl.hardware.robots.sim_panda.config import SimPandaConfig
-from fleetrl.sim.arm import ArmModel, SimArm
 
 PANDA = ArmModel(
     kind="sim_panda",
@@ -18,7 +18,7 @@ PANDA = ArmModel(
 
 
 class SimPanda(SimArm):
-    """A MuJoCo Panda behind the `Robot` contract (see `fleetrl.sim.arm.SimArm`)."""
+    """A MuJoCo Panda behind the `Robot` contract (see `fleetrl.hardware.robots.sim_arm.SimArm`)."""
 
     config_class = SimPandaConfig
 

@@ -1,6 +1,6 @@
 """Two or more runs' curves on one figure, for side-by-side comparisons in the README.
 
-    python -m fleetrl.viz.compare_runs runs/rlpd runs/scratch --labels "RLPD, 20 demos" "no demos" \
+    python -m fleetrl.cli.compare_runs runs/rlpd runs/scratch --labels "RLPD, 20 demos" "no demos" \
         --out docs/results/rlpd_vs_scratch.png [--field eval_success_rate] [--json]
 
 Reads each run folder's metrics.jsonl; draws `field` against wall time and env steps, one line per run, and
@@ -65,7 +65,7 @@ def draw(runs: list[Path], labels: list[str], field: str, out: Path, title: str)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fleetrl.viz.compare_runs", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m fleetrl.cli.compare_runs", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path, help="run folders")
     parser.add_argument("--labels", nargs="+", help="one label per run (default: folder names)")

@@ -34,6 +34,8 @@ def _default_cameras() -> list[CameraConfig]:
 class SimArmConfig(RobotConfig):
     """Fields every simulated arm's config has; a robot folder overrides `type` and defaults."""
 
+    simulated = True
+
     control_hz: float = Field(10.0, gt=0, le=1000, description="Control rate in Hz; one action per period.")
     paced: bool = Field(False, description="Return from send_action on the wall-clock control rate.")
     cameras: list[CameraConfig] = Field(
