@@ -6,7 +6,7 @@ import pytest
 from fleetrl.core.config import validate
 from fleetrl.core.errors import ConfigError
 from fleetrl.envs.intervention_config import InterventionConfig, TakeoverRule
-from fleetrl.hardware.teleop.registry import TELEOP_KINDS
+from fleetrl.hardware.teleop.registry import TELEOP
 
 
 def parse(data: dict) -> InterventionConfig:
@@ -37,11 +37,14 @@ def test_flat_rule_keys_beside_a_nested_rule_are_named_not_merged():
 def test_an_unknown_device_is_named_with_the_registry_devices():
     with pytest.raises(ConfigError) as err:
         parse({"device": "joystick"})
-    known = ", ".join(["none", "expert", *sorted(TELEOP_KINDS)])
+    known = ", ".join(["none", "expert", *TELEOP.names()])
     assert f"intervention.device: Value error, unknown device 'joystick'; known devices: {known}" in str(err.value)
 
 
-def test_a_device_registered_in_the_teleop_registry_is_accepted(monkeypatch):
-    monkeypatch.setitem(TELEOP_KINDS, "haptic_glove", "my_package.glove:Glove")
-    assert parse({"device": "haptic_glove"}).enabled
+def test_a_device_registered_in_the_teleop_registry_is_accepted():
+    TELEOP.register("haptic_glove", "my_package.glove:Glove")
+    try:
+        assert parse({"device": "haptic_glove"}).enabled
+    finally:
+        TELEOP.unregister("haptic_glove")
     assert not parse({}).enabled

@@ -5,14 +5,17 @@ import sys
 
 import pytest
 
-from fleetrl.hardware.registry import ROBOT_TYPES, is_simulated, simulated_robot_type, simulated_robot_types
+from fleetrl.hardware.registry import ROBOTS, is_simulated, simulated_robot_type, simulated_robot_types
 
 
-def test_simulated_types_come_from_the_registered_config_classes(monkeypatch):
+def test_simulated_types_come_from_the_registered_config_classes():
     assert simulated_robot_types() == ("sim_arx", "sim_panda")
     assert not is_simulated("fake") and not is_simulated("ur5")  # a real-like fake; an unregistered name
-    monkeypatch.setitem(ROBOT_TYPES, "sim_panda_copy", ROBOT_TYPES["sim_panda"])  # one registry line
-    assert "sim_panda_copy" in simulated_robot_types()
+    ROBOTS.register("sim_panda_copy", "fleetrl.hardware.robots.sim_panda.robot:SimPanda")  # one registry line
+    try:
+        assert "sim_panda_copy" in simulated_robot_types()
+    finally:
+        ROBOTS.unregister("sim_panda_copy")
 
 
 def test_a_command_line_robot_type_must_be_simulated():

@@ -23,7 +23,7 @@ from fleetrl.core.errors import ConfigError
 from fleetrl.hardware.teleop.base import EVENTS, TeleopCommand, Teleoperator, TeleopUnavailable
 from fleetrl.hardware.teleop.gamepad import GamepadTeleop
 from fleetrl.hardware.teleop.keyboard import KeyboardTeleop, KeyMap
-from fleetrl.hardware.teleop.registry import TELEOP_KINDS, make_teleop
+from fleetrl.hardware.teleop.registry import TELEOP, make_teleop
 from fleetrl.hardware.teleop.spacemouse import SpaceMouseControls, SpaceMouseTeleop
 
 PIP = "pip install 'fleetrl[teleop]'"
@@ -576,10 +576,13 @@ def test_make_teleop_builds_each_kind_without_importing_its_library(monkeypatch)
     assert isinstance(make_teleop("spacemouse"), SpaceMouseTeleop)
 
 
-def test_make_teleop_names_unknown_kinds_and_options_and_takes_new_kinds(monkeypatch):
-    with pytest.raises(ConfigError, match=r"unknown teleop kind 'joystick'; known kinds: gamepad, keyboard, spacemouse"):
+def test_make_teleop_names_unknown_kinds_and_options_and_takes_new_kinds():
+    with pytest.raises(ConfigError, match=r"unknown teleop type 'joystick'; known types: gamepad, keyboard, spacemouse"):
         make_teleop("joystick")
     with pytest.raises(ConfigError, match=r"teleop 'spacemouse':.*dead_zon"):
         make_teleop("spacemouse", dead_zon=0.1)
-    monkeypatch.setitem(TELEOP_KINDS, "scripted", "fleetrl.hardware.teleop.keyboard:KeyboardTeleop")
-    assert isinstance(make_teleop("scripted"), KeyboardTeleop)
+    TELEOP.register("scripted", "fleetrl.hardware.teleop.keyboard:KeyboardTeleop")
+    try:
+        assert isinstance(make_teleop("scripted"), KeyboardTeleop)
+    finally:
+        TELEOP.unregister("scripted")

@@ -22,7 +22,7 @@ from rich.console import Console
 
 from fleetrl.core.arguments import positive_int
 from fleetrl.core.errors import ConfigError
-from fleetrl.hardware.teleop.registry import TELEOP_KINDS
+from fleetrl.hardware.teleop.registry import TELEOP
 
 
 def register(subparsers) -> None:
@@ -34,7 +34,7 @@ def register(subparsers) -> None:
     parser.add_argument("--episodes", type=positive_int, default=20, help="episodes to run (default 20)")
     parser.add_argument("--out", type=Path, required=True, help="an .npz file, or a buffer folder (a new shard demos-<k>)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
-    parser.add_argument("--device", choices=("expert", *sorted(TELEOP_KINDS)), default="expert",
+    parser.add_argument("--device", choices=("expert", *TELEOP.names()), default="expert",
                         help="who demonstrates: the task's scripted expert (default) or a person at a teleop device")
     parser.add_argument("--keep-failures", action="store_true", help="keep episodes that did not succeed, labelled so")
     parser.set_defaults(func=run)

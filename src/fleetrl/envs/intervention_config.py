@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from fleetrl.hardware.teleop.registry import TELEOP_KINDS
+from fleetrl.hardware.teleop.registry import TELEOP
 
 OPERATOR_DEVICES = ("none", "expert")  # the devices that are not teleop kinds
 
@@ -80,7 +80,7 @@ class InterventionConfig(BaseModel):
     @field_validator("device")
     @classmethod
     def _known_device(cls, value: str) -> str:
-        known = (*OPERATOR_DEVICES, *sorted(TELEOP_KINDS))  # read now: a device registered later counts
+        known = (*OPERATOR_DEVICES, *TELEOP.names())  # read now: a device registered later counts
         if value not in known:
             raise ValueError(f"unknown device {value!r}; known devices: {', '.join(known)}")
         return value

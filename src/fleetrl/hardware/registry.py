@@ -3,50 +3,43 @@
 Classes are imported lazily, so that listing a fleet of simulated robots never imports a real
 robot's driver library (and a missing driver library fails only for the robot that needs it).
 A registered class has a `config_class` (a `RobotConfig` subclass) and a constructor that takes
-one instance of it.
+one instance of it. A new robot is one folder under `hardware/robots/` and one line in `ROBOTS`,
+or `ROBOTS.register("name", MyRobot)` from the user's own module.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from fleetrl.core.config import validate
-from fleetrl.core.errors import ConfigError
 from fleetrl.core.interfaces import Robot
+from fleetrl.core.registry import Registry
 from fleetrl.hardware.robot_config import RobotConfig
 
-ROBOT_TYPES: dict[str, str] = {
+ROBOTS = Registry("robot", {
     "sim_panda": "fleetrl.hardware.robots.sim_panda.robot:SimPanda",
     "sim_arx": "fleetrl.hardware.robots.sim_arx.robot:SimArx",
     "franka": "fleetrl.hardware.robots.franka.robot:FrankaRobot",
     "remote": "fleetrl.hardware.server.remote_robot:RemoteRobot",
     "fake": "fleetrl.hardware.robots.fake.robot:FakeArm",
-}
+}, config_of=lambda robot_cls: robot_cls.config_class)
 
 
 def robot_class(type_name: str) -> type:
     """The robot class registered as `type_name`; `ConfigError` for an unknown type."""
-    try:
-        target = ROBOT_TYPES[type_name]
-    except KeyError:
-        known = ", ".join(sorted(ROBOT_TYPES))
-        raise ConfigError(f"unknown robot type {type_name!r}; known types: {known}") from None
-    module_name, _, class_name = target.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    return ROBOTS.get(type_name)
 
 
 def is_simulated(type_name: str) -> bool:
     """Whether robot type `type_name` is simulated (its config class says so, `RobotConfig.simulated`);
     False for a name that is not registered. Imports that type's class only (MuJoCo for a simulated one)."""
-    return type_name in ROBOT_TYPES and bool(robot_class(type_name).config_class.simulated)
+    return type_name in ROBOTS and bool(robot_class(type_name).config_class.simulated)
 
 
 def simulated_robot_types() -> tuple[str, ...]:
     """The registered robot types that are simulated, sorted. It asks every registered class, so it
     imports each robot module (not a driver's library, which loads on connect): call it when the
     list is needed, not at import time."""
-    return tuple(name for name in sorted(ROBOT_TYPES) if is_simulated(name))
+    return tuple(name for name in ROBOTS.names() if is_simulated(name))
 
 
 def simulated_robot_type(type_name: str) -> str:
@@ -59,15 +52,7 @@ def simulated_robot_type(type_name: str) -> str:
 
 def parse_robot_config(data: Any, where: str = "robot") -> RobotConfig:
     """Validate one robot's config mapping into its type's config class; errors name the key."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping with a 'type' key, got {type(data).__name__}")
-    if "type" not in data:
-        raise ConfigError(f"{where}.type: missing; known types: {', '.join(sorted(ROBOT_TYPES))}")
-    try:
-        cls = robot_class(str(data["type"]))
-    except ConfigError as err:
-        raise ConfigError(f"{where}.type: {err}") from None
-    return validate(cls.config_class, data, where)
+    return ROBOTS.parse(data, where)  # type: ignore[return-value]
 
 
 def make_robot(config: RobotConfig | dict[str, Any], where: str = "robot") -> Robot:

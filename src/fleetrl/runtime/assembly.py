@@ -22,7 +22,7 @@ from fleetrl.buffer.shard_reader import ShardReader
 from fleetrl.buffer.shard_writer import ShardWriter
 from fleetrl.comm.ray_links import RayEnvLinks, RayLearnerLinks, ray_weight_fetcher
 from fleetrl.comm.ray_reward import RemoteReward
-from fleetrl.hardware.registry import ROBOT_TYPES
+from fleetrl.hardware.registry import ROBOTS
 from fleetrl.rewards.config import RewardEntry, in_own_worker
 from fleetrl.rewards.host import RewardHost
 from fleetrl.runtime.config import RunConfig
@@ -37,7 +37,7 @@ from fleetrl.runtime.shard_access import RemoteShardReader, ShardServer, ShardWr
 def robot_type_of(entry: str | dict[str, Any]) -> str | None:
     """The registry type of a local robot entry of `env.robots`; None for a robot server address."""
     kind = entry.get("type") if isinstance(entry, dict) else entry
-    return kind if kind in ROBOT_TYPES and kind != "remote" else None
+    return kind if kind in ROBOTS and kind != "remote" else None
 
 
 def local_robot_resources(config: RunConfig) -> dict[str, float]:

@@ -3,33 +3,29 @@
     device = make_teleop("gamepad", dead_zone=0.15, controls={"engage": "button4"})
 
 Classes are imported lazily, and their libraries only in `connect()`, so naming a device never
-needs its library. Adding a device is one entry in `TELEOP_KINDS` ("module:Class").
+needs its library. Adding a device is one entry in `TELEOP` ("module:Class"), or `TELEOP.register(...)` from
+the user's own module.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from typing import Any
 
 from fleetrl.core.errors import ConfigError
+from fleetrl.core.registry import Registry
 from fleetrl.hardware.teleop.base import Teleoperator
 
-TELEOP_KINDS: dict[str, str] = {
+TELEOP = Registry("teleop", {
     "keyboard": "fleetrl.hardware.teleop.keyboard:KeyboardTeleop",
     "gamepad": "fleetrl.hardware.teleop.gamepad:GamepadTeleop",
     "spacemouse": "fleetrl.hardware.teleop.spacemouse:SpaceMouseTeleop",
-}
+})
 
 
 def teleop_class(kind: str) -> type[Teleoperator]:
     """The class registered as `kind`; `ConfigError` listing the known kinds otherwise."""
-    try:
-        target = TELEOP_KINDS[kind]
-    except KeyError:
-        raise ConfigError(f"unknown teleop kind {kind!r}; known kinds: {', '.join(sorted(TELEOP_KINDS))}") from None
-    module_name, _, class_name = target.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    return TELEOP.get(kind)
 
 
 def make_teleop(kind: str, **options: Any) -> Teleoperator:
